@@ -1,0 +1,29 @@
+"""nbgrader configuration for the course's graded quizzes (the course root is this folder)."""
+
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+here = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.root = here
+c.CourseDirectory.course_id = "hospital-massage"
+# The gradebook is nbgrader's own database: SQLite in this folder by default (never committed), or any SQLAlchemy URL,
+# e.g. postgresql+psycopg2://user@host/gradebook, through MASSAGE_COURSE_GRADEBOOK_URL.
+c.CourseDirectory.db_url = os.environ.get(
+    "MASSAGE_COURSE_GRADEBOOK_URL", "sqlite:///" + os.path.join(here, "gradebook.db")
+)
+# Where released quizzes wait for trainees and submissions wait for the instructor (must exist, world-writable).
+c.Exchange.root = os.environ.get("MASSAGE_COURSE_EXCHANGE", os.path.join(here, "exchange"))
+
+# Trainees answer a multiple-choice item by typing one letter; the release shows them exactly that line.
+c.ClearSolutions.code_stub = {"python": 'answer = ""  # type the letter of your choice between the quotes'}
+c.ClearSolutions.text_stub = "Write your answer here."
+
+# A trainee who deletes a graded cell gets it back at grading time instead of silently losing the item.
+c.OverwriteCells.add_missing_cells = True
+c.Execute.timeout = 30
+
+# Feedback must not show hidden tests or the answer key: strip them and reduce error tracebacks to their message.
+from massage_course.grading import FEEDBACK_PREPROCESSORS  # noqa: E402
+
+c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS

@@ -1,0 +1,121 @@
+"""The course's command line: fetch the offline assets, build the book strictly, and serve the book and JupyterLab.
+
+Called by the top-level ``./course`` script, which first makes the virtual environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from . import assets
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUILD_HTML = PROJECT_ROOT / "_build" / "html"
+COURSE_ROOT = PROJECT_ROOT / "assignments"
+# Warnings are errors, references are checked (nitpicky), and every problem is reported before the build fails.
+STRICT_BUILD = ["jupyter-book", "build", ".", "-W", "-n", "--keep-going"]
+
+
+def build_book() -> int:
+    assets.fetch_vendor_assets()
+    print("Building the book (every notebook is executed; warnings are errors)...", flush=True)
+    return subprocess.call(STRICT_BUILD, cwd=PROJECT_ROOT)
+
+
+def free_port(preferred: int) -> int:
+    """The preferred port if it is free on 127.0.0.1, else one the system picks."""
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError("no free port on 127.0.0.1")
+
+
+def serve_book(port: int) -> http.server.ThreadingHTTPServer:
+    """Serve the built book on 127.0.0.1 only, in a background thread."""
+    if not (BUILD_HTML / "index.html").exists():
+        raise SystemExit("The book has not been built yet: run ./course start (or ./course build) first.")
+    handler = functools.partial(QuietHandler, directory=str(BUILD_HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 (the standard library's name)
+        pass
+
+
+def prepare_exchange() -> Path:
+    """nbgrader's exchange folder must exist and be writable by everyone who submits."""
+    exchange = Path(os.environ.get("MASSAGE_COURSE_EXCHANGE", COURSE_ROOT / "exchange"))
+    exchange.mkdir(parents=True, exist_ok=True)
+    exchange.chmod(0o777)
+    return exchange
+
+
+def start_jupyterlab(port: int, token: str) -> subprocess.Popen:
+    """JupyterLab over the whole course, started in assignments/ so nbgrader (and its formgrader) finds its config."""
+    prepare_exchange()
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        f"--ServerApp.root_dir={PROJECT_ROOT}", f"--IdentityProvider.token={token}",
+    ]
+    return subprocess.Popen(command, cwd=COURSE_ROOT)
+
+
+def serve(book_port: int, lab_port: int) -> int:
+    book_port, lab_port = free_port(book_port), free_port(lab_port)
+    server = serve_book(book_port)
+    token = secrets.token_hex(16)
+    lab = start_jupyterlab(lab_port, token)
+    lab_url = f"http://127.0.0.1:{lab_port}/lab?token={token}"
+    print(
+        "\nThe course is running (press Ctrl+C to stop):\n"
+        f"  Book:        http://127.0.0.1:{book_port}/\n"
+        f"  JupyterLab:  {lab_url}\n"
+        f"  Formgrader:  http://127.0.0.1:{lab_port}/formgrader?token={token}  (instructors)\n",
+        flush=True,
+    )
+    try:
+        return lab.wait()
+    except KeyboardInterrupt:
+        lab.terminate()
+        lab.wait(timeout=20)
+        return 0
+    finally:
+        server.shutdown()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="massage-course", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("fetch-assets", help="fetch the widget, RequireJS and MathJax files the book serves itself")
+    commands.add_parser("fetch-assets-if-missing", help="the same, only for assets not yet in place")
+    commands.add_parser("build", help="build the book strictly into _build/html")
+    serve_parser = commands.add_parser("serve", help="serve the built book and start JupyterLab with the formgrader")
+    serve_parser.add_argument("--book-port", type=int, default=8000)
+    serve_parser.add_argument("--lab-port", type=int, default=8888)
+    args = parser.parse_args(argv)
+    if args.command.startswith("fetch-assets"):
+        assets.fetch_vendor_assets(force=args.command == "fetch-assets")
+        return 0
+    if args.command == "build":
+        return build_book()
+    return serve(args.book_port, args.lab_port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

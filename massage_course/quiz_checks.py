@@ -1,0 +1,14 @@
+"""Checks that trainees see in graded quizzes: they test the *form* of an answer, never whether it is right."""
+
+from __future__ import annotations
+
+
+def check_choice_format(answer: object, letters: str = "abcd") -> None:
+    """Tell the trainee, in plain words, when a multiple-choice answer is not one of the allowed letters."""
+    allowed = ", ".join(f'"{letter}"' for letter in letters)
+    if type(answer) is not str:  # a str subclass could pretend to equal anything, so only a plain str counts
+        raise AssertionError(f"Write your answer as one letter between quotes, for example answer = {allowed.split(', ')[0]}.")
+    if answer.strip() == "":
+        raise AssertionError("You have not answered yet: type one letter between the quotes, then run the cell.")
+    if answer.strip().lower() not in letters:
+        raise AssertionError(f"{answer!r} is not one of the choices. Type one of {allowed}.")

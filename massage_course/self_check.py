@@ -1,0 +1,54 @@
+"""Chapter self-checks: multiple-choice questions kept in data files and shown as a clickable quiz.
+
+Self-checks are for practice: their answers are visible in the page source, so a graded question must never be
+written here (graded questions live in the nbgrader course under ``assignments/``).
+"""
+
+from __future__ import annotations
+
+from .data_files import CourseDataError, load_yaml, require
+
+
+def load_self_check(chapter: str) -> dict:
+    """Read ``data/self_checks/<chapter>.yaml`` and check it: every question has 2+ options, exactly one correct,
+    and feedback on every option (a trainee who picks wrong is told why)."""
+    relative = f"self_checks/{chapter}.yaml"
+    raw = load_yaml(relative)
+    where = f"massage_course/data/{relative}"
+    require(isinstance(raw, dict) and raw.get("chapter") == chapter, where, f"'chapter' must be {chapter!r}")
+    questions = raw.get("questions") or []
+    require(len(questions) >= 1, where, "needs at least one question")
+    for number, question in enumerate(questions, start=1):
+        q_where = f"{where}, question {number}"
+        require(bool(question.get("question")), q_where, "the question text is missing")
+        options = question.get("options") or []
+        require(len(options) >= 2, q_where, "needs at least two options")
+        require(sum(1 for o in options if o.get("correct") is True) == 1, q_where, "needs exactly one correct option")
+        for option in options:
+            require(bool(option.get("text")) and bool(option.get("feedback")), q_where, "every option needs text and feedback")
+    return raw
+
+
+def as_jupyterquiz(self_check: dict) -> list[dict]:
+    """Convert a self-check to the question list that jupyterquiz renders."""
+    return [
+        {
+            "question": question["question"],
+            "type": "multiple_choice",
+            "answers": [
+                {"answer": option["text"], "correct": option["correct"] is True, "feedback": option["feedback"]}
+                for option in question["options"]
+            ],
+        }
+        for question in self_check["questions"]
+    ]
+
+
+def show_self_check(chapter: str) -> None:
+    """Display the chapter's self-check (in a notebook, or in the built book, where it works without a kernel)."""
+    from jupyterquiz import display_quiz
+
+    display_quiz(as_jupyterquiz(load_self_check(chapter)), shuffle_answers=False)
+
+
+__all__ = ["load_self_check", "as_jupyterquiz", "show_self_check", "CourseDataError"]

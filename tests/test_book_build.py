@@ -1,0 +1,39 @@
+"""The book builds strictly (warnings are errors, every notebook executed) and carries no answer key."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from massage_course.answer_key import answer_key_fragments, find_leaks, visible_text
+from massage_course.cli import PROJECT_ROOT
+
+
+def test_book_builds_strictly(strict_build):
+    assert strict_build.returncode == 0, strict_build.stdout[-4000:] + strict_build.stderr[-4000:]
+    assert "build succeeded" in strict_build.stdout
+    # Sphinx warnings (not the kernel's own log lines) would have failed the build under -W; none may appear.
+    assert "WARNING:" not in strict_build.stdout + strict_build.stderr
+
+
+def test_every_notebook_was_executed_at_build(built_html):
+    page = (built_html / "notebooks" / "pressure-scale.html").read_text()
+    # The widget's saved state is written only when the notebook ran.
+    assert "application/vnd.jupyter.widget-state+json" in page
+    assert "Level 4 of 5: Deep pressure" in page
+
+
+def test_built_book_loads_scripts_and_styles_only_from_itself(built_html):
+    # Links to sources (DOIs) are fine; what a page loads by itself must come from the site.
+    loads = re.compile(r"<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)=[\"']((?:https?:)?//[^\"']+)", re.I)
+    for page in built_html.rglob("*.html"):
+        assert loads.findall(page.read_text()) == [], page.relative_to(built_html)
+
+
+def test_built_book_holds_no_answer_key(built_html):
+    key = [line for source in (PROJECT_ROOT / "assignments" / "source").rglob("*.ipynb")
+           for line in answer_key_fragments(source)]
+    assert key
+    for page in built_html.rglob("*.html"):
+        assert find_leaks(visible_text(page.read_text()), key) == [], page
+    assert not any(Path(p).suffix == ".ipynb" and "assignments" in p.parts for p in built_html.rglob("*"))

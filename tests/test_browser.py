@@ -1,0 +1,88 @@
+"""A real Chromium (Debian's, driven by Playwright) reads the served book as a trainee would, offline."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from massage_course.cli import free_port, serve_book
+from massage_course.self_check import load_self_check
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def site(built_html):
+    port = free_port(0)
+    server = serve_book(port)
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: ./course test installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser, site):
+    context = browser.new_context()
+    page = context.new_page()
+    page.requests = []
+    page.on("request", lambda request: page.requests.append(request.url))
+    yield page
+    context.close()
+
+
+def outside(urls: list[str], site: str) -> list[str]:
+    host = urlparse(site).netloc
+    return [u for u in urls if urlparse(u).scheme not in ("data", "blob", "about") and urlparse(u).netloc != host]
+
+
+def test_trainee_reads_the_chapter_and_answers_the_self_check(page, site):
+    page.goto(f"{site}/index.html")
+    page.wait_for_url("**/book/intro.html")
+    page.get_by_role("link", name="Massage in integrative medicine and the hospital").first.click()
+    page.wait_for_url("**/book/integrative-medicine.html")
+    assert page.get_by_role("heading", name="Learning objectives").count() or "Learning objectives" in page.content()
+
+    question = load_self_check("integrative-medicine")["questions"][0]
+    wrong = next(o for o in question["options"] if not o["correct"])
+    right = next(o for o in question["options"] if o["correct"])
+    page.locator("label.MCButton", has_text=wrong["text"]).click()
+    page.locator(".Feedback.incorrect", has_text=wrong["feedback"][:40]).wait_for(state="visible")
+    page.locator("label.MCButton", has_text=right["text"]).click()
+    page.locator(".Feedback.correct", has_text=right["feedback"][:40]).wait_for(state="visible")
+    page.wait_for_load_state("networkidle")
+    assert outside(page.requests, site) == []
+
+
+def test_trainee_explores_the_pressure_scale_widget(page, site):
+    page.goto(f"{site}/notebooks/pressure-scale.html")
+    level_four = page.get_by_role("button", name="4 · Deep pressure")
+    level_four.wait_for(timeout=20_000)
+    assert page.locator(".pressure-level-card[data-level='1']").is_visible()
+    level_four.click()
+    page.locator(".pressure-level-card[data-level='4']").wait_for(state="visible")
+    assert not page.locator(".pressure-level-card[data-level='1']").is_visible()
+    assert "Level 4 of 5: Deep pressure" in page.locator(".pressure-level-card[data-level='4']").inner_text()
+    # The code that draws the widget is hidden from the reader.
+    assert "pressure_scale_widget" not in page.locator("article").inner_text()
+    page.wait_for_load_state("networkidle")
+    assert outside(page.requests, site) == []
