@@ -73,6 +73,8 @@ def start_jupyterlab(port: int, token: str) -> subprocess.Popen:
         sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         f"--ServerApp.root_dir={PROJECT_ROOT}", f"--IdentityProvider.token={token}",
     ]
+    if os.geteuid() == 0:  # containers and CI machines run as root; JupyterLab refuses that unless told
+        command.append("--allow-root")
     return subprocess.Popen(command, cwd=COURSE_ROOT)
 
 

@@ -17,10 +17,14 @@ def load_yaml(relative_path: str) -> Any:
     path = resources.files("massage_course") / "data" / relative_path
     if not path.is_file():
         raise CourseDataError(f"Course data file not found: massage_course/data/{relative_path}")
+    return parse_yaml(path.read_text(encoding="utf-8"), f"massage_course/data/{relative_path}")
+
+
+def parse_yaml(text: str, where: str) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise CourseDataError(f"massage_course/data/{relative_path} is not valid YAML: {error}") from error
+        raise CourseDataError(f"{where} is not valid YAML: {error}") from error
 
 
 def require(condition: bool, where: str, message: str) -> None:

@@ -1,0 +1,108 @@
+"""The package behind the notebooks: reviewed data loads, bad data is refused with a clear message, widgets link."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+from massage_course import data_files, pressure_scale, self_check
+from massage_course.data_files import CourseDataError
+from massage_course.quiz_checks import check_choice_format
+
+
+def test_pressure_scale_has_five_levels_in_order_with_its_credit():
+    scale = pressure_scale.load_pressure_scale()
+    assert [level.level for level in scale.levels] == [1, 2, 3, 4, 5]
+    assert scale.source == "walton2011" and "MacDonald" in scale.credit and "Nelson" in scale.credit
+    # Level meanings were read only in a secondary summary, and must say so wherever they are shown.
+    assert all(level.mark == "V2" for level in scale.levels)
+    assert "secondary" in scale.meaning_source_note
+
+
+def test_level_card_shows_the_level_and_hedges_secondary_limits():
+    level = pressure_scale.load_pressure_scale().levels[0]
+    card = pressure_scale.level_card_html(level)
+    assert "Level 1 of 5: Light lotioning" in card
+    assert 'aria-label="Pressure level 1 of 5"' in card
+    assert "secondary source" in card
+
+
+def test_widget_links_buttons_to_cards_in_the_browser():
+    import ipywidgets as widgets
+
+    box = pressure_scale.pressure_scale_widget()
+    buttons, cards, _ = box.children
+    assert isinstance(buttons, widgets.ToggleButtons) and isinstance(cards, widgets.Stack)
+    assert len(buttons.options) == len(cards.children) == 5
+    from ipywidgets.widgets.widget import _instances
+    from ipywidgets.widgets.widget_link import Link
+
+    links = [w for w in _instances.values() if isinstance(w, Link)]
+    assert any(link.source == (buttons, "index") and link.target == (cards, "selected_index") for link in links)
+
+
+@pytest.mark.parametrize(
+    ("broken_yaml", "message"),
+    [
+        ("source: walton2011\ncredit: x\nmeaning_source_note: y\nlevels:\n  - {level: 2, name: a, meaning: b, mark: V}\n",
+         "levels must run 1 to 5"),
+        ("source: walton2011\ncredit: x\nmeaning_source_note: y\nlevels:\n  - {level: 1, name: a, meaning: b, mark: U}\n",
+         "mark must be V or V2"),
+    ],
+)
+def test_broken_pressure_data_is_refused_with_a_clear_message(monkeypatch, broken_yaml, message):
+    monkeypatch.setattr(pressure_scale, "load_yaml", lambda name: data_files.parse_yaml(broken_yaml, name))
+    with pytest.raises(CourseDataError, match=message):
+        pressure_scale.load_pressure_scale()
+
+
+def test_invalid_yaml_is_reported_with_its_file():
+    with pytest.raises(CourseDataError, match="pressure_scale.yaml is not valid YAML"):
+        data_files.parse_yaml("levels: [\n", "massage_course/data/pressure_scale.yaml")
+
+
+def test_every_self_check_loads_with_one_right_answer_and_feedback_everywhere():
+    folder = resources.files("massage_course") / "data" / "self_checks"
+    chapters = [path.name.removesuffix(".yaml") for path in folder.iterdir() if path.name.endswith(".yaml")]
+    assert chapters
+    for chapter in chapters:
+        quiz = self_check.as_jupyterquiz(self_check.load_self_check(chapter))
+        for question in quiz:
+            assert sum(answer["correct"] for answer in question["answers"]) == 1
+            assert all(answer["feedback"] for answer in question["answers"])
+
+
+def test_self_check_with_two_right_answers_is_refused(monkeypatch):
+    bad = {"chapter": "x", "questions": [{"question": "q", "options": [
+        {"text": "a", "correct": True, "feedback": "f"}, {"text": "b", "correct": True, "feedback": "f"}]}]}
+    monkeypatch.setattr(self_check, "load_yaml", lambda name: bad)
+    with pytest.raises(CourseDataError, match="question 1: needs exactly one correct option"):
+        self_check.load_self_check("x")
+
+
+def test_missing_data_file_names_the_file():
+    with pytest.raises(CourseDataError, match="massage_course/data/self_checks/no-such-chapter.yaml"):
+        self_check.load_self_check("no-such-chapter")
+
+
+class Anything(str):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = str.__hash__
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [("", "not answered yet"), ("e", "not one of the choices"), (3, "one letter between quotes"),
+     (Anything("z"), "one letter between quotes")],
+)
+def test_answer_format_check_explains_the_problem(answer, message):
+    with pytest.raises(AssertionError, match=message):
+        check_choice_format(answer, "abcd")
+
+
+@pytest.mark.parametrize("answer", ["a", "B", " c "])
+def test_answer_format_check_accepts_a_letter_with_stray_case_or_spaces(answer):
+    check_choice_format(answer, "abcd")

@@ -1,0 +1,40 @@
+"""Trainee work and grades can never be committed by accident; the release is generated, never stored."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from massage_course.cli import PROJECT_ROOT
+
+MUST_BE_IGNORED = [
+    "assignments/release/quiz-hospital-basics/quiz-hospital-basics.ipynb",
+    "assignments/submitted/trainee1/quiz-hospital-basics/quiz-hospital-basics.ipynb",
+    "assignments/autograded/trainee1/quiz-hospital-basics/quiz-hospital-basics.ipynb",
+    "assignments/feedback/trainee1/quiz-hospital-basics/quiz-hospital-basics.html",
+    "assignments/gradebook.db",
+    "assignments/exchange/hospital-massage/inbound/x.ipynb",
+    "gradebook.db",
+    "_build/html/index.html",
+    ".venv/bin/python",
+    "venv/bin/python",
+    "book/_static/vendor/requirejs/require.js",
+    "_output/index.html",
+]
+
+
+def git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
+
+
+@pytest.mark.skipif(git("rev-parse").returncode != 0, reason="not a git checkout")
+@pytest.mark.parametrize("path", MUST_BE_IGNORED)
+def test_generated_and_trainee_files_are_ignored(path):
+    assert git("check-ignore", "--no-index", "-q", path).returncode == 0, f"{path} could be committed"
+
+
+@pytest.mark.skipif(git("rev-parse").returncode != 0, reason="not a git checkout")
+def test_course_sources_are_not_ignored():
+    for path in ["assignments/source/quiz-hospital-basics/quiz-hospital-basics.ipynb", "assignments/nbgrader_config.py"]:
+        assert git("check-ignore", "--no-index", "-q", path).returncode == 1, path

@@ -1,0 +1,76 @@
+"""The run command's last step: the book and JupyterLab (with nbgrader's formgrader) served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from massage_course.cli import free_port
+
+
+def wait_for_urls(process: subprocess.Popen, timeout: float = 90) -> dict[str, str]:
+    urls, deadline = {}, time.monotonic() + timeout
+    while time.monotonic() < deadline and len(urls) < 3:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        match = re.match(r"\s+(Book|JupyterLab|Formgrader):\s+(\S+)", line)
+        if match:
+            urls[match.group(1)] = match.group(2)
+    return urls
+
+
+def get(url: str, timeout: float = 60) -> tuple[int, str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+@pytest.fixture()
+def running_course(built_html, tmp_path):
+    book_port, lab_port = free_port(0), free_port(0)
+    # Trainee and grade data of this run stay in the test's own folder, not in the course's assignments/.
+    env = {
+        "MASSAGE_COURSE_EXCHANGE": str(tmp_path / "exchange"),
+        "MASSAGE_COURSE_GRADEBOOK_URL": f"sqlite:///{tmp_path / 'gradebook.db'}",
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "massage_course.cli", "serve", f"--book-port={book_port}", f"--lab-port={lab_port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, **env},
+    )
+    try:
+        yield wait_for_urls(process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_run_command_serves_book_and_jupyterlab_with_formgrader(running_course):
+    urls = running_course
+    assert set(urls) == {"Book", "JupyterLab", "Formgrader"}
+    assert all(url.startswith("http://127.0.0.1:") for url in urls.values())
+    status, page = get(urls["Book"])
+    assert status == 200 and "book/intro.html" in page
+    status, page = get(urls["JupyterLab"])
+    assert status == 200 and "JupyterLab" in page
+    status, _ = get(urls["Formgrader"])
+    assert status == 200
+    # The formgrader found the course (assignments/nbgrader_config.py) and lists its quiz from source/.
+    api = urls["Formgrader"].replace("/formgrader?", "/formgrader/api/assignments?")
+    status, body = get(api)
+    assert status == 200
+    assert "quiz-hospital-basics" in [assignment["name"] for assignment in json.loads(body)]
