@@ -23,6 +23,9 @@ def load_self_check(chapter: str) -> dict:
         require(bool(question.get("question")), q_where, "the question text is missing")
         options = question.get("options") or []
         require(len(options) >= 2, q_where, "needs at least two options")
+        objective = question.get("objective")
+        require(objective is None or (isinstance(objective, int) and objective >= 1), q_where,
+                "'objective' must be the number of a learning objective of the chapter")
         require(sum(1 for o in options if o.get("correct") is True) == 1, q_where, "needs exactly one correct option")
         for option in options:
             require(bool(option.get("text")) and bool(option.get("feedback")), q_where, "every option needs text and feedback")

@@ -1,4 +1,5 @@
-"""Content rules every page must keep: citations resolve to checked references, chapters have their parts."""
+"""Content rules every page must keep: citations resolve to checked references, chapters have their parts,
+glossary terms are defined and used, images have alt text."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import pytest
 import yaml
 
 from massage_course.cli import PROJECT_ROOT
+from massage_course.self_check import load_self_check
 
 SHARED_BIB = PROJECT_ROOT.parent / "shared" / "sources" / "verified.bib"
 CITE = re.compile(r"\{(?:foot)?cite(?::[a-z]+)?\}`([^`]+)`")
+TERM = re.compile(r"\{term\}`([^`<]+?)(?:\s*<([^>]+)>)?`")
 BIB_KEY = re.compile(r"@\w+\{([^,\s]+),")
+NOT_LESSONS = {"intro", "trainee-guide", "instructor-guide", "glossary", "bibliography"}
 # Where references.bib differs from the checked entry, the difference and where it was read.
 AMENDED = {
     "day1987": (
@@ -42,6 +46,14 @@ def page_text(path: Path) -> str:
     return path.read_text()
 
 
+def chapters() -> list[Path]:
+    return [p for p in toc_pages() if p.parent.name == "book" and p.stem not in NOT_LESSONS]
+
+
+def lessons() -> list[Path]:
+    return chapters() + [p for p in toc_pages() if p.parent.name == "notebooks"]
+
+
 def cited_keys() -> set[str]:
     return {key.strip() for page in toc_pages() for group in CITE.findall(page_text(page)) for key in group.split(",")}
 
@@ -51,9 +63,16 @@ def bib_entries(path: Path) -> dict[str, str]:
     starts = [m.start() for m in re.finditer(r"^@", text, flags=re.M)] + [len(text)]
     entries = {}
     for begin, end in zip(starts, starts[1:]):
-        entry = text[begin:end].strip()
+        entry = text[begin:end]
+        entry = entry[: entry.rfind("}") + 1]  # drop comment lines between entries
         entries[BIB_KEY.match(entry).group(1)] = entry
     return entries
+
+
+def objectives(text: str) -> list[str]:
+    """The numbered list right under '## Learning objectives'."""
+    section = re.search(r"^## Learning objectives\n(.*?)(?=^#|^Time to read)", text, re.M | re.S)
+    return re.findall(r"^\d+\. (.+)$", section.group(1), re.M) if section else []
 
 
 def test_every_citation_resolves_and_every_reference_is_cited():
@@ -65,25 +84,66 @@ def test_every_citation_resolves_and_every_reference_is_cited():
 
 
 @pytest.mark.skipif(not SHARED_BIB.exists(), reason="../shared/sources/verified.bib is not beside the project")
-def test_references_are_copies_of_checked_references():
+def test_references_are_copies_of_checked_references_or_say_where_they_were_read():
     checked = bib_entries(SHARED_BIB)
     for key, entry in bib_entries(PROJECT_ROOT / "references.bib").items():
-        assert key in checked, f"{key} is not in ../shared/sources/verified.bib"
+        if key not in checked:
+            # Added from a fact sheet line or a source read for the course: it must say which.
+            assert re.search(r"verification\s*=\s*\{[^}]*(facts-[a-z]+\.md|read)", entry), f"{key}: where was it read?"
+            continue
         if key in AMENDED:
             entry = entry.replace(AMENDED[key][0], "", 1)
         assert entry == checked[key], f"{key} differs from the checked entry"
 
 
-@pytest.mark.parametrize("page", [p for p in toc_pages() if "book/integrative-medicine" in str(p)
-                                  or p.parent.name == "notebooks"], ids=lambda p: p.stem)
-def test_lessons_open_with_objectives_and_close_with_a_self_check_and_references(page):
+@pytest.mark.parametrize("page", chapters(), ids=lambda p: p.stem)
+def test_chapter_has_objectives_time_self_check_summary_and_references(page):
+    text = page_text(page)
+    goals = objectives(text)
+    assert len(goals) >= 3, "learning objectives must be a numbered list of at least 3"
+    assert re.search(r"^Time to read: about \d+ minutes", text, re.M)
+    headings = [h.strip() for h in re.findall(r"^## (.+)$", text, re.M)]
+    for required in ("Learning objectives", "Check yourself", "Summary", "References"):
+        assert required in headings, f"missing section {required!r}"
+    assert headings.index("Learning objectives") < headings.index("Check yourself") < headings.index("References")
+    assert f'show_self_check("{page.stem}")' in text
+    assert "footbibliography" in text.split("## References")[-1]
+    for number, question in enumerate(load_self_check(page.stem)["questions"], start=1):
+        assert 1 <= question.get("objective", 1) <= len(goals), f"self-check question {number} points at no objective"
+
+
+@pytest.mark.parametrize("page", [p for p in toc_pages() if p.parent.name == "notebooks"], ids=lambda p: p.stem)
+def test_interactive_page_has_objectives_a_self_check_and_references(page):
     text = page_text(page)
     assert re.search(r"learning objectives", text, re.I)
-    objectives_at = re.search(r"learning objectives", text, re.I).start()
-    check_at = re.search(r"^#+ Check yourself", text, re.M | re.I)
-    references_at = re.search(r"^#+ References", text, re.M)
-    assert check_at and references_at and objectives_at < check_at.start() < references_at.start()
-    assert "footbibliography" in text[references_at.start():]
+    assert re.search(r"^#+ Check yourself", text, re.M)
+    assert "footbibliography" in text.split("## References")[-1]
+
+
+def glossary_terms() -> list[str]:
+    block = page_text(PROJECT_ROOT / "book" / "glossary.md").split("```{glossary}")[1].split("```")[0]
+    return [line.strip() for line in block.splitlines() if line.strip() and not line.startswith(" ")]
+
+
+def test_glossary_terms_are_all_used_and_every_linked_term_is_defined():
+    terms = glossary_terms()
+    assert len(terms) == len(set(terms)), "a glossary term is defined twice"
+    linked = {
+        (target or label).strip().lower()
+        for page in toc_pages() if page.stem != "glossary"
+        for label, target in TERM.findall(page_text(page))
+    }
+    defined = {t.lower() for t in terms}
+    assert linked - defined == set(), "linked but not in the glossary"
+    assert defined - linked == set(), "in the glossary but used in no chapter"
+
+
+def test_every_image_has_alt_text():
+    for page in toc_pages():
+        text = page_text(page)
+        assert not re.search(r"!\[\s*\]\(", text), f"{page.name}: an image without alt text"
+        for directive in re.finditer(r"```\{(?:figure|image)\}[^\n]*\n(.*?)```", text, re.S):
+            assert ":alt:" in directive.group(1), f"{page.name}: a figure without :alt:"
 
 
 def test_landing_page_says_the_course_does_not_prescribe():
