@@ -149,3 +149,13 @@ def test_every_image_has_alt_text():
 def test_landing_page_says_the_course_does_not_prescribe():
     text = page_text(PROJECT_ROOT / "book" / "intro.md")
     assert "care team" in text and re.search(r"does not prescribe|not prescri", text)
+
+
+def test_chapters_use_the_course_body_region_words():
+    avoid = yaml.safe_load((PROJECT_ROOT / "massage_course" / "data" / "body_regions.yaml").read_text())["say_instead"]
+    for page in chapters():
+        text = page_text(page).lower()
+        for word, instead in avoid.items():
+            # Quoting the word ("lower leg") to teach the rule is fine; using it is not.
+            used = re.findall(rf'(?<!")\b{re.escape(word)}\b(?!")', text)
+            assert not used, f"{page.name} says {word!r}; the course says {instead!r}"
