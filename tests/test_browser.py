@@ -86,3 +86,30 @@ def test_trainee_explores_the_pressure_scale_widget(page, site):
     assert "pressure_scale_widget" not in page.locator("article").inner_text()
     page.wait_for_load_state("networkidle")
     assert outside(page.requests, site) == []
+
+
+def test_trainee_picks_regions_on_the_body_map_by_mouse_and_keyboard(page, site):
+    page.goto(f"{site}/notebooks/anatomy-map.html")
+    body_map = page.locator(".body-map").first
+    body_map.wait_for()
+    assert body_map.locator(".region-panel[data-region='chest']").is_visible()
+
+    body_map.locator("[data-region='left_forearm']").first.click()
+    panel = body_map.locator(".region-panel[data-region='left_forearm']")
+    panel.wait_for(state="visible")
+    assert "Brachioradialis" in panel.inner_text() and "Peripheral IV" in panel.inner_text()
+    assert not body_map.locator(".region-panel[data-region='chest']").is_visible()
+
+    # Keyboard only: focus a region and press Enter.
+    axilla = body_map.locator("[data-region='right_axilla']").first
+    axilla.focus()
+    page.keyboard.press("Enter")
+    body_map.locator(".region-panel[data-region='right_axilla']").wait_for(state="visible")
+    assert axilla.get_attribute("aria-pressed") == "true"
+    assert "Lymph nodes" in body_map.locator(".region-panel[data-region='right_axilla']").inner_text()
+
+    # The list view works in the static page too (linked in the browser, no kernel).
+    page.locator("select").first.select_option(label="Right calf")
+    page.locator(".widget-stack .region-panel[data-region='right_calf'], .region-panel[data-region='right_calf']").last.wait_for(state="visible")
+    page.wait_for_load_state("networkidle")
+    assert outside(page.requests, site) == []
