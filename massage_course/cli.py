@@ -66,12 +66,12 @@ def prepare_exchange() -> Path:
     return exchange
 
 
-def start_jupyterlab(port: int, token: str) -> subprocess.Popen:
+def start_jupyterlab(port: int, token: str, root_dir: Path = PROJECT_ROOT, *extra: str) -> subprocess.Popen:
     """JupyterLab over the whole course, started in assignments/ so nbgrader (and its formgrader) finds its config."""
     prepare_exchange()
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        f"--ServerApp.root_dir={PROJECT_ROOT}", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root_dir}", f"--IdentityProvider.token={token}", *extra,
     ]
     if os.geteuid() == 0:  # containers and CI machines run as root; JupyterLab refuses that unless told
         command.append("--allow-root")

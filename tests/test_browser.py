@@ -113,3 +113,58 @@ def test_trainee_picks_regions_on_the_body_map_by_mouse_and_keyboard(page, site)
     page.locator(".widget-stack .region-panel[data-region='right_calf'], .region-panel[data-region='right_calf']").last.wait_for(state="visible")
     page.wait_for_load_state("networkidle")
     assert outside(page.requests, site) == []
+
+
+@pytest.fixture()
+def jupyterlab(tmp_path, monkeypatch):
+    """JupyterLab over a copy of the notebooks, so running them here never writes outputs into the course."""
+    import secrets
+    import subprocess
+    import time
+    import urllib.request
+
+    from massage_course.cli import PROJECT_ROOT, start_jupyterlab
+
+    shutil.copytree(PROJECT_ROOT / "notebooks", tmp_path / "notebooks")
+    monkeypatch.setenv("MASSAGE_COURSE_EXCHANGE", str(tmp_path / "exchange"))
+    monkeypatch.setenv("MASSAGE_COURSE_GRADEBOOK_URL", f"sqlite:///{tmp_path / 'gradebook.db'}")
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    port, token = free_port(0), secrets.token_hex(8)
+    # The app is exposed to the page so the test can run all cells as a trainee would from the Run menu.
+    lab = start_jupyterlab(port, token, tmp_path, "--LabApp.expose_app_in_browser=True")
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
+            break
+        except OSError:
+            if time.monotonic() > deadline or lab.poll() is not None:
+                raise
+            time.sleep(0.5)
+    yield base, token
+    lab.terminate()
+    try:
+        lab.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        lab.kill()
+
+
+def test_body_map_is_live_in_jupyterlab(browser, jupyterlab):
+    base, token = jupyterlab
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}/lab/tree/notebooks/anatomy-map.ipynb?token={token}")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000)
+    page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.status === 'idle'", timeout=60_000
+    )
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    body_map = page.locator(".jp-OutputArea .body-map").first
+    body_map.wait_for(timeout=60_000)
+    body_map.locator("[data-region='right_thigh']").first.click()
+    panel = body_map.locator(".region-panel[data-region='right_thigh']")
+    panel.wait_for(state="visible")
+    assert "Foley catheter bag" in panel.inner_text()
+    context.close()
