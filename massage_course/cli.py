@@ -101,12 +101,57 @@ def serve(book_port: int, lab_port: int) -> int:
         server.shutdown()
 
 
+def plan_command(chart_path: str, as_json: bool) -> int:
+    """Print the planner's plan for a chart file; a bad chart gets a clear message and exit code 2, never a traceback."""
+    import json
+
+    import yaml
+
+    from .precautions import ChartError, plan_session
+
+    try:
+        text = Path(chart_path).read_text(encoding="utf-8")
+    except OSError as error:
+        print(f"error: cannot read the chart {chart_path}: {error.strerror}", file=sys.stderr)
+        return 2
+    try:
+        chart = yaml.safe_load(text)  # YAML also reads JSON
+    except yaml.YAMLError as error:
+        print(f"error: {chart_path} is not valid YAML or JSON: {error}", file=sys.stderr)
+        return 2
+    try:
+        plan = plan_session(chart)
+    except ChartError as error:
+        print(f"error: {chart_path} cannot be planned:\n{error}", file=sys.stderr)
+        return 2
+    if as_json:
+        print(json.dumps(plan.as_dict(), indent=2))
+    else:
+        print(describe_plan(plan))
+    return 0
+
+
+def describe_plan(plan) -> str:
+    lines = [f"Pressure: level {plan.max_pressure} at most (Walton pressure scale)"]
+    for region, rule in sorted(plan.sites.items()):
+        lines.append(f"  {region.replace('_', ' ')}: {'avoid' if rule == 'avoid' else 'light (level 2 at most)'}")
+    lines.append("Positions to avoid: " + (", ".join(p.replace("_", "-") for p in sorted(plan.avoid_positions)) or "none"))
+    lines.append("Check with the care team first: " + ("yes" if plan.consult_care_team else "no"))
+    lines.append("Why:")
+    lines += [f"  - [{r.source or 'no source found'}, {r.mark}] {r.text}" for r in plan.reasons]
+    lines.append("This is a teaching exercise: for a real patient the care team and the unit's policies decide.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="massage-course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("fetch-assets", help="fetch the widget, RequireJS and MathJax files the book serves itself")
     commands.add_parser("fetch-assets-if-missing", help="the same, only for assets not yet in place")
     commands.add_parser("build", help="build the book strictly into _build/html")
+    plan_parser = commands.add_parser("plan", help="plan a session from a (synthetic) chart: pressure, sites, positions")
+    plan_parser.add_argument("chart", help="a chart file, YAML or JSON")
+    plan_parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     serve_parser = commands.add_parser("serve", help="serve the built book and start JupyterLab with the formgrader")
     serve_parser.add_argument("--book-port", type=int, default=8000)
     serve_parser.add_argument("--lab-port", type=int, default=8888)
@@ -116,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "build":
         return build_book()
+    if args.command == "plan":
+        return plan_command(args.chart, as_json=args.json)
     return serve(args.book_port, args.lab_port)
 
 

@@ -37,3 +37,13 @@ def test_built_book_holds_no_answer_key(built_html):
     for page in built_html.rglob("*.html"):
         assert find_leaks(visible_text(page.read_text()), key) == [], page
     assert not any(Path(p).suffix == ".ipynb" and "assignments" in p.parts for p in built_html.rglob("*"))
+
+
+def test_static_planner_page_shows_every_chart_with_its_plan_and_reasons(built_html):
+    from massage_course.session_planner import load_teaching_charts
+
+    page = (built_html / "notebooks" / "session-planner.html").read_text()
+    for _, chart in load_teaching_charts(PROJECT_ROOT / "notebooks" / "charts"):
+        assert chart["title"] in page.replace("&#x27;", "'")
+    assert page.count("The planner&#x27;s plan") + page.count("The planner's plan") >= 12
+    assert "msu_cancerpain" in page and "read only in a copy" in page
