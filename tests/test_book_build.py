@@ -47,3 +47,15 @@ def test_static_planner_page_shows_every_chart_with_its_plan_and_reasons(built_h
         assert chart["title"] in page.replace("&#x27;", "'")
     assert page.count("The planner&#x27;s plan") + page.count("The planner's plan") >= 12
     assert "msu_cancerpain" in page and "read only in a copy" in page
+
+
+def test_every_image_in_the_built_book_has_alt_text(built_html):
+    for page in built_html.rglob("*.html"):
+        for tag in re.findall(r"<img\b[^>]*>", page.read_text()):
+            # Images inside saved widget state are JSON-escaped (alt=\"...\").
+            assert re.search(r'\balt=\\?"[^"\\]+', tag), f"{page.relative_to(built_html)}: {tag[:120]}"
+
+
+def test_evidence_page_shows_the_bcg_walkthrough_numbers(built_html):
+    page = (built_html / "notebooks" / "evidence-explorer.html").read_text()
+    assert "DerSimonian-Laird" in page and "REML" in page and "Illustration, not data" in page

@@ -168,3 +168,15 @@ def test_body_map_is_live_in_jupyterlab(browser, jupyterlab):
     panel.wait_for(state="visible")
     assert "Foley catheter bag" in panel.inner_text()
     context.close()
+
+
+def test_trainee_filters_the_evidence_map_in_the_static_page(page, site):
+    page.goto(f"{site}/notebooks/evidence-explorer.html")
+    select = page.locator("select").first
+    select.wait_for()
+    assert page.locator("img[alt^='Pooled effects of massage: all outcomes']").is_visible()
+    select.select_option(label="Depression")
+    page.locator("img[alt^='Pooled effects of massage: depression']").wait_for(state="visible")
+    assert not page.locator("img[alt^='Pooled effects of massage: all outcomes']").is_visible()
+    page.wait_for_load_state("networkidle")
+    assert outside(page.requests, site) == []
