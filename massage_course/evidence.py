@@ -163,6 +163,16 @@ def favouring_massage(value: float, row: dict) -> float:
 
 # --- Figures for the static page and JupyterLab --------------------------------------------------------------------
 
+def _pyplot():
+    """pyplot drawing off-screen: figures are embedded as PNG, never shown in a window."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def figure_html(figure, alt: str) -> str:
     """A matplotlib figure as an <img> with alt text (PNG embedded, so the static page needs nothing else)."""
     import base64
@@ -180,11 +190,7 @@ def figure_html(figure, alt: str) -> str:
 
 def evidence_map_figure(rows: list[dict], title: str):
     """Forest-style plot of pooled standardized effects (SMD, g), turned so that right favours massage."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     drawn = [r for r in rows if r["measure"] in ("SMD", "g")]
     figure, axes = plt.subplots(figsize=(7.5, 0.42 * len(drawn) + 1.4))
     limit = 2.5
@@ -222,11 +228,7 @@ def evidence_map_alt(rows: list[dict], title: str) -> str:
 
 def bcg_forest_figure(results: list[PoolResult]):
     """The 13 BCG trials with their 95% intervals and the pooled estimates of each method, on the risk-ratio scale."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     trials = bcg_trials()
     figure, axes = plt.subplots(figsize=(7.5, 6.2))
     rows = len(trials) + len(results) + 1
@@ -252,11 +254,7 @@ def bcg_forest_figure(results: list[PoolResult]):
 
 def smd_illustration_figure(smd: float = 1.32):
     """Two normal curves one SMD apart: an illustration of what a standardized difference means, not data."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     x = np.linspace(-4, 4 + smd, 400)
     density = lambda centre: np.exp(-0.5 * (x - centre) ** 2) / math.sqrt(2 * math.pi)  # noqa: E731
     figure, axes = plt.subplots(figsize=(7, 3))

@@ -262,8 +262,7 @@ class Feedback:
 
 def _reasons_for(plan: SessionPlan, *, region: str | None = None, position: str | None = None,
                  effect: str | None = None) -> tuple[Reason, ...]:
-    raw, rules = rule_book()
-    by_id = {rule.id: rule for rule in rules}
+    by_id = {rule.id: rule for rule in rule_book()[1]}
     found = []
     for reason in plan.reasons:
         rule = by_id.get(reason.rule)

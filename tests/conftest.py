@@ -44,3 +44,11 @@ def copy_course(root: Path) -> Path:
     shutil.copy(PROJECT_ROOT / "assignments" / "nbgrader_config.py", root)
     shutil.copytree(PROJECT_ROOT / "assignments" / "source", root / "source")
     return root
+
+
+def linked_in_browser(source: tuple, target: tuple) -> bool:
+    """Whether a jslink joins two widget traits: the link that keeps a control working in the static book."""
+    from ipywidgets.widgets.widget import _instances
+    from ipywidgets.widgets.widget_link import Link
+
+    return any(isinstance(w, Link) and w.source == source and w.target == target for w in _instances.values())

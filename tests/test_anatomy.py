@@ -11,6 +11,8 @@ from massage_course.anatomy import base_region_keys, hospital_sites, muscles, re
 from massage_course.cli import PROJECT_ROOT
 from massage_course.data_files import CourseDataError
 
+from .conftest import linked_in_browser
+
 REQUIRED_MIDLINE = ["head", "face", "neck", "chest", "abdomen", "upper_back", "lower_back", "sacrum"]
 REQUIRED_SIDED = ["shoulder", "upper_arm", "forearm", "hand", "axilla", "hip", "groin", "thigh", "calf", "foot"]
 MUSCLE_FIELDS = ("name", "regions", "origin", "insertion", "action", "innervation", "source")
@@ -94,8 +96,6 @@ def test_map_panel_shows_muscles_and_hospital_additions():
 
 def test_region_explorer_links_the_list_to_the_panels_in_the_browser():
     import ipywidgets as widgets
-    from ipywidgets.widgets.widget import _instances
-    from ipywidgets.widgets.widget_link import Link
 
     box = anatomy.region_explorer(selected="left_axilla")
     picker, panels = box.children
@@ -103,8 +103,7 @@ def test_region_explorer_links_the_list_to_the_panels_in_the_browser():
     assert len(picker.options) == len(panels.children)
     assert picker.value == "left_axilla" and panels.selected_index == picker.index
     assert "Lymph nodes" in panels.children[panels.selected_index].value
-    links = [w for w in _instances.values() if isinstance(w, Link)]
-    assert any(link.source == (picker, "index") and link.target == (panels, "selected_index") for link in links)
+    assert linked_in_browser((picker, "index"), (panels, "selected_index"))
 
 
 def test_muscle_self_check_is_made_from_the_data_with_one_right_answer():

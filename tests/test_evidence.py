@@ -13,6 +13,8 @@ from massage_course import evidence
 from massage_course.cli import PROJECT_ROOT
 from massage_course.evidence import METHODS, PoolingError, bcg_trials, evidence_rows, pool
 
+from .conftest import linked_in_browser
+
 Y = [0.1, 0.3, 0.5]
 V = [0.01, 0.02, 0.04]
 
@@ -143,16 +145,13 @@ def test_bad_inputs_get_a_clear_error(yi, vi, method, message):
 
 def test_figures_have_alt_text_and_the_filter_is_linked_in_the_browser():
     import ipywidgets as widgets
-    from ipywidgets.widgets.widget import _instances
-    from ipywidgets.widgets.widget_link import Link
 
     box = evidence.evidence_map_widget()
     picker, stack = box.children
     assert len(picker.options) == len(stack.children) == len(evidence.OUTCOME_FILTERS)
     for view in stack.children:
         assert '<img src="data:image/png;base64,' in view.value and 'alt="Pooled effects of massage' in view.value
-    assert any(isinstance(w, Link) and w.source == (picker, "index") and w.target == (stack, "selected_index")
-               for w in _instances.values())
+    assert linked_in_browser((picker, "index"), (stack, "selected_index"))
     assert isinstance(picker, widgets.Dropdown)
 
 

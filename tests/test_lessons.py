@@ -10,6 +10,8 @@ from massage_course import data_files, pressure_scale, self_check
 from massage_course.data_files import CourseDataError
 from massage_course.quiz_checks import check_choice_format
 
+from .conftest import linked_in_browser
+
 
 def test_pressure_scale_has_five_levels_in_order_with_its_credit():
     scale = pressure_scale.load_pressure_scale()
@@ -35,11 +37,7 @@ def test_widget_links_buttons_to_cards_in_the_browser():
     buttons, cards, _ = box.children
     assert isinstance(buttons, widgets.ToggleButtons) and isinstance(cards, widgets.Stack)
     assert len(buttons.options) == len(cards.children) == 5
-    from ipywidgets.widgets.widget import _instances
-    from ipywidgets.widgets.widget_link import Link
-
-    links = [w for w in _instances.values() if isinstance(w, Link)]
-    assert any(link.source == (buttons, "index") and link.target == (cards, "selected_index") for link in links)
+    assert linked_in_browser((buttons, "index"), (cards, "selected_index"))
 
 
 @pytest.mark.parametrize(
