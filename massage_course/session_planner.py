@@ -55,7 +55,7 @@ def _finding(name: str, value) -> str:
 
 def chart_html(chart: dict) -> str:
     findings = "".join(f"<li>{html.escape(_finding(k, v))}</li>" for k, v in chart.items() if k in FINDING_WORDS)
-    return (f"<div class='teaching-chart'><h4>{html.escape(chart.get('title', 'Chart'))}</h4>"
+    return (f"<div class='teaching-chart'><p><strong>{html.escape(chart.get('title', 'Chart'))}</strong></p>"
             f"<p>{html.escape(chart.get('story', ''))}</p><ul>{findings}</ul></div>")
 
 
@@ -112,7 +112,8 @@ class PlanExercise:
         self.chart_picker = widgets.Dropdown(options=[(c.get("title", n), n) for n, c in self.charts.items()],
                                              description="Chart:")
         self.chart_view = widgets.HTML()
-        self.pressure = widgets.ToggleButtons(options=[1, 2, 3, 4, 5], value=3, description="Pressure at most:")
+        self.pressure = widgets.ToggleButtons(options=[1, 2, 3, 4, 5], value=3, description="Pressure at most:",
+                                              style={"description_width": "initial"})
         self.avoid = widgets.SelectMultiple(options=places, rows=8, description="Avoid:")
         self.light = widgets.SelectMultiple(options=places, rows=8, description="Keep light:")
         self.positions = {p: widgets.Checkbox(description=f"no {p.replace('_', '-')}", indent=False) for p in positions}
