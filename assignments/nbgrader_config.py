@@ -21,7 +21,8 @@ c.ClearSolutions.text_stub = "Write your answer here."
 
 # A trainee who deletes a graded cell gets it back at grading time instead of silently losing the item.
 c.OverwriteCells.add_missing_cells = True
-c.Execute.timeout = 30
+# Seconds one cell may run when grading (a cell that never finishes fails that trainee, not the run).
+c.Execute.timeout = int(os.environ.get("MASSAGE_COURSE_CELL_TIMEOUT", "30"))
 
 # Feedback must not show hidden tests or the answer key: strip them and reduce error tracebacks to their message.
 from massage_course.grading import FEEDBACK_PREPROCESSORS  # noqa: E402

@@ -101,6 +101,24 @@ def serve(book_port: int, lab_port: int) -> int:
         server.shutdown()
 
 
+def grade_command(quiz: str, course: Path, workers: int) -> int:
+    """Grade every submission; exit 1 if any failed, so a script notices (the report says which and why)."""
+    from rich.progress import Progress
+
+    from .grade_run import grade_quiz, print_report
+
+    if not (course / "source" / quiz).is_dir():
+        print(f"error: no quiz named {quiz!r} in {course / 'source'}", file=sys.stderr)
+        return 2
+    submissions = len([p for p in (course / "submitted").glob(f"*/{quiz}") if p.is_dir()])
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"Grading {submissions} submission(s)", total=submissions)
+        results = grade_quiz(quiz, course, workers, progress=lambda: progress.advance(task))
+    print_report(results, quiz)
+    print(f"Report: {course / 'reports' / (quiz + '-grading.json')}")
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
 def plan_command(chart_path: str, as_json: bool) -> int:
     """Print the planner's plan for a chart file; a bad chart gets a clear message and exit code 2, never a traceback."""
     import json
@@ -152,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     plan_parser = commands.add_parser("plan", help="plan a session from a (synthetic) chart: pressure, sites, positions")
     plan_parser.add_argument("chart", help="a chart file, YAML or JSON")
     plan_parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    grade_parser = commands.add_parser("grade", help="check and autograde every submission of a quiz, in parallel")
+    grade_parser.add_argument("quiz")
+    grade_parser.add_argument("--course", default=str(COURSE_ROOT), help="the nbgrader course folder")
+    grade_parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     serve_parser = commands.add_parser("serve", help="serve the built book and start JupyterLab with the formgrader")
     serve_parser.add_argument("--book-port", type=int, default=8000)
     serve_parser.add_argument("--lab-port", type=int, default=8888)
@@ -163,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         return build_book()
     if args.command == "plan":
         return plan_command(args.chart, as_json=args.json)
+    if args.command == "grade":
+        return grade_command(args.quiz, Path(args.course), args.workers)
     return serve(args.book_port, args.lab_port)
 
 

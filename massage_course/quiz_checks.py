@@ -12,3 +12,16 @@ def check_choice_format(answer: object, letters: str = "abcd") -> None:
         raise AssertionError("You have not answered yet: type one letter between the quotes, then run the cell.")
     if answer.strip().lower() not in letters:
         raise AssertionError(f"{answer!r} is not one of the choices. Type one of {allowed}.")
+
+
+def take_answer(namespace: dict, letters: str = "abcd") -> str:
+    """Take the trainee's ``answer`` out of the notebook's namespace and check its form.
+
+    Taking it out means the next question starts with no answer: if a trainee's next answer cell fails, grading sees
+    no answer there instead of silently reusing this one.
+    """
+    if "answer" not in namespace:
+        raise AssertionError("No answer yet: run the cell with your answer (Shift+Enter) first, then this one.")
+    answer = namespace.pop("answer")
+    check_choice_format(answer, letters)
+    return answer

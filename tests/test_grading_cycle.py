@@ -116,7 +116,7 @@ def test_autograde_scores_are_exact(graded_course, student, auto_points, items_r
 def test_feedback_shows_scores_but_no_hidden_test_or_traceback(graded_course):
     root, _ = graded_course
     key = answer_key_fragments(notebook_path(root, "source"))
-    assert any("answer.strip().lower()" in line for line in key) and any("Model answer" in line for line in key)
+    assert any(".strip().lower()" in line for line in key) and any("Model answer" in line for line in key)
     for student in ["correct", "wrong", "blank", "partly", "cheater"]:
         text = visible_text(notebook_path(root, "feedback", student).with_suffix(".html").read_text())
         assert find_leaks(text, key) == [], student

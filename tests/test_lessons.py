@@ -104,3 +104,15 @@ def test_answer_format_check_explains_the_problem(answer, message):
 @pytest.mark.parametrize("answer", ["a", "B", " c "])
 def test_answer_format_check_accepts_a_letter_with_stray_case_or_spaces(answer):
     check_choice_format(answer, "abcd")
+
+
+def test_take_answer_removes_the_answer_so_the_next_question_starts_empty():
+    from massage_course.quiz_checks import take_answer
+
+    namespace = {"answer": "B "}
+    assert take_answer(namespace) == "B "
+    assert "answer" not in namespace
+    with pytest.raises(AssertionError, match="No answer yet"):
+        take_answer(namespace)
+    with pytest.raises(AssertionError, match="one letter between quotes"):
+        take_answer({"answer": Anything("z")})
