@@ -14,6 +14,7 @@ MUST_BE_IGNORED = [
     "assignments/autograded/trainee1/quiz-hospital-basics/quiz-hospital-basics.ipynb",
     "assignments/feedback/trainee1/quiz-hospital-basics/quiz-hospital-basics.html",
     "assignments/gradebook.db",
+    "assignments/reports/quiz-hospital-basics-grading.json",
     "assignments/exchange/hospital-massage/inbound/x.ipynb",
     "gradebook.db",
     "_build/html/index.html",
