@@ -86,9 +86,23 @@ def _autograde(course: Path, quiz: str, student: str, timeout: float) -> tuple[b
     return True, log
 
 
+# What nbgrader's log says, in words an instructor can act on (first match wins).
+KNOWN_FAILURES = (
+    ("CellTimeoutError", "a cell did not finish in time and could not be interrupted (for example an endless loop "
+                         "that ignores interruption); look at the trainee's code cells"),
+    ("UnresponsiveKernelError", "the notebook's kernel stopped responding while grading"),
+    ("NotJSONError", "the notebook file is not valid"),
+)
+
+
 def _last_error(log: str) -> str:
+    for marker, words in KNOWN_FAILURES:
+        if marker in log:
+            return words
     lines = [line.strip() for line in log.splitlines() if line.strip()]
-    useful = [line for line in lines if "Error" in line or "error" in line or "Timeout" in line]
+    # nbgrader ends with "Please see the above traceback"; the exception line before it says what happened.
+    useful = [line for line in lines if ("Error" in line or "error" in line) and "Please see" not in line
+              and "There was an error processing" not in line]
     return (useful or lines or ["nbgrader failed without a message"])[-1][:300]
 
 

@@ -28,7 +28,8 @@ def answered(root, answers, written=None):
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in answers:
-            cell.source = answers[grade_id] if answers[grade_id].startswith("while") else f'answer = "{answers[grade_id]}"'
+            letter_or_code = answers[grade_id]  # one letter, or a whole cell of code
+            cell.source = letter_or_code if len(letter_or_code) > 1 else f'answer = "{letter_or_code}"'
         if written and grade_id == "q6-written":
             cell.source = written
     return nb
@@ -68,6 +69,8 @@ def graded(tmp_path_factory):
             cell.cell_type = "markdown"
     place(root, "gus", retyped)
     place(root, "hal", answered(root, {**CORRECT, "q2-answer": "while True:\n    pass"}, "Written."))
+    stubborn = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    place(root, "ivy", answered(root, {**CORRECT, "q2-answer": stubborn}, "Written."))
     results = {r.student: r for r in grade_quiz(QUIZ, root, workers=2)}
     yield root, results
     mp.undo()
@@ -105,6 +108,13 @@ def test_a_deleted_check_cell_is_restored_and_graded(graded):
 def test_a_cell_that_never_finishes_costs_that_item_only(graded):
     _, results = graded
     assert results["hal"].status == "needs_manual_grading" and results["hal"].score == 4
+
+
+def test_a_loop_that_cannot_be_interrupted_fails_that_trainee_only_with_a_reason(graded):
+    _, results = graded
+    assert results["ivy"].status == "failed" and results["ivy"].score is None
+    assert any("could not be interrupted" in p for p in results["ivy"].problems), results["ivy"].problems
+    assert results["ana"].score == 5  # graded in the same run
 
 
 def test_report_file_lists_every_trainee_with_status_score_and_problems(graded):
