@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from .data_files import load_yaml, require
+from .static_widgets import linked_views, show_quiz
 
 SIDES = ("left", "right")
 SITE_KINDS = ("line", "drain", "device", "lymph_nodes", "skin", "other")
@@ -154,7 +155,7 @@ def sites_in(region_key: str) -> list[HospitalSite]:
 
 # --- What a trainee sees -------------------------------------------------------------------------------------------
 
-def region_panel_html(region_key: str) -> str:
+def region_panel_html(region_key: str, hidden: bool = False) -> str:
     """What the map shows for one region: its muscles (from the textbook) and what the hospital adds there."""
     region = regions()[region_key]
     esc = html.escape
@@ -168,7 +169,7 @@ def region_panel_html(region_key: str) -> str:
         for s in sites_in(region_key)
     ) or "<li>Nothing the course's sources place here; still read the chart and ask the nurse.</li>"
     return (
-        f'<div class="region-panel" data-region="{region.key}">'
+        f'<div class="region-panel"{" hidden" if hidden else ""} data-region="{region.key}">'
         f"<h4>{esc(region.label.capitalize())}</h4>"
         f"<p><strong>Muscles</strong> (OpenStax Anatomy and Physiology 2e)</p><ul>{muscle_items}</ul>"
         f"<p><strong>What the hospital adds here</strong></p><ul>{site_items}</ul></div>"
@@ -271,7 +272,7 @@ def body_map_html(selected: str = "chest") -> str:
     uid = f"body-map-{uuid.uuid4().hex[:8]}"
     drawn = [k for k, r in regions().items() if not r.parts]
     panels = "".join(
-        region_panel_html(key).replace('<div class="region-panel"', f'<div class="region-panel"{"" if key == selected else " hidden"}', 1)
+        region_panel_html(key, hidden=key != selected)
         for key in drawn
     )
     return (
@@ -299,8 +300,7 @@ def region_explorer(selected: str = "chest"):
     picker = widgets.Dropdown(
         options=[(regions()[k].label.capitalize(), k) for k in drawn], value=selected, description="Region:"
     )
-    panels = widgets.Stack([widgets.HTML(region_panel_html(k)) for k in drawn], selected_index=drawn.index(selected))
-    widgets.jslink((picker, "index"), (panels, "selected_index"))
+    panels = linked_views(picker, [widgets.HTML(region_panel_html(k)) for k in drawn], drawn.index(selected))
     return widgets.VBox([picker, panels])
 
 
@@ -350,9 +350,7 @@ def label(base_key: str) -> str:
 
 
 def show_muscle_self_check() -> None:
-    from jupyterquiz import display_quiz
-
-    display_quiz(muscle_self_check(), shuffle_answers=False)
+    show_quiz(muscle_self_check())
 
 
 __all__ = [

@@ -16,6 +16,7 @@ from importlib import resources
 import numpy as np
 
 from .data_files import load_yaml, require
+from .static_widgets import linked_views, show_quiz
 
 METHODS = ("FE", "DL", "REML")
 Z_95 = 1.959963984540054  # the 97.5th percentile of the standard normal distribution
@@ -296,9 +297,7 @@ def evidence_map_widget():
         title = f"Pooled effects of massage: {name.lower()}"
         views.append(widgets.HTML(figure_html(evidence_map_figure(chosen, title), evidence_map_alt(chosen, title))))
     picker = widgets.Dropdown(options=list(OUTCOME_FILTERS), description="Show:")
-    stack = widgets.Stack(views, selected_index=0)
-    widgets.jslink((picker, "index"), (stack, "selected_index"))
-    return widgets.VBox([picker, stack])
+    return widgets.VBox([picker, linked_views(picker, views)])
 
 
 def evidence_table_html() -> str:
@@ -362,6 +361,4 @@ def claims_activity() -> list[dict]:
 
 
 def show_claims_activity() -> None:
-    from jupyterquiz import display_quiz
-
-    display_quiz(claims_activity(), shuffle_answers=False)
+    show_quiz(claims_activity())

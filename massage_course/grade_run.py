@@ -37,21 +37,26 @@ def _grade_cells(nb) -> list[tuple[str, str]]:
             if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")]
 
 
-def check_submission(folder: Path, source_folder: Path) -> tuple[list[str], list[str]]:
+def quiz_grade_cells(source_folder: Path) -> dict[str, dict[str, str]]:
+    """For each notebook of the quiz source: its graded cells, {grade_id: cell_type} (read once per grading run)."""
+    return {source.name: dict(_grade_cells(nbformat.read(source, as_version=4)))
+            for source in sorted(source_folder.glob("*.ipynb"))}
+
+
+def check_submission(folder: Path, quiz_cells: dict[str, dict[str, str]]) -> tuple[list[str], list[str]]:
     """Compare a trainee's notebooks with the quiz source. Returns (fatal problems, repairable notes)."""
     fatal, notes = [], []
-    for source in sorted(source_folder.glob("*.ipynb")):
-        submitted = folder / source.name
+    for name, expected in quiz_cells.items():
+        submitted = folder / name
         if not submitted.exists():
-            fatal.append(f"{source.name} is missing from the submission")
+            fatal.append(f"{name} is missing from the submission")
             continue
         try:
             nb = nbformat.read(submitted, as_version=4)
         except Exception as error:  # nbformat raises several kinds for broken JSON or schema
-            fatal.append(f"{source.name} is not a readable notebook file ({type(error).__name__}): ask the trainee "
+            fatal.append(f"{name} is not a readable notebook file ({type(error).__name__}): ask the trainee "
                          "to submit it again")
             continue
-        expected = dict(_grade_cells(nbformat.read(source, as_version=4)))
         found = _grade_cells(nb)
         counts = Counter(grade_id for grade_id, _ in found)
         for grade_id, count in sorted(counts.items()):
@@ -116,9 +121,10 @@ def grade_quiz(quiz: str, course: Path = COURSE_ROOT, workers: int = 2, timeout:
     folders = sorted(p for p in (course / "submitted").glob(f"*/{quiz}") if p.is_dir())
     results = {folder.parent.name: GradingResult(folder.parent.name) for folder in folders}
     to_grade = []
+    quiz_cells = quiz_grade_cells(source)
     for folder in folders:
         result = results[folder.parent.name]
-        fatal, notes = check_submission(folder, source)
+        fatal, notes = check_submission(folder, quiz_cells)
         result.problems += fatal + notes
         if fatal:
             result.status = "failed"

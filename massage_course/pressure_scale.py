@@ -6,6 +6,7 @@ import html
 from dataclasses import dataclass
 
 from .data_files import load_yaml, require
+from .static_widgets import linked_views
 
 DATA_FILE = "pressure_scale.yaml"
 
@@ -89,8 +90,7 @@ def pressure_scale_widget(scale: PressureScale | None = None):
         tooltips=[lvl.meaning for lvl in scale.levels],
         style={"button_width": "auto"},
     )
-    cards = widgets.Stack([widgets.HTML(level_card_html(lvl)) for lvl in scale.levels], selected_index=0)
-    widgets.jslink((buttons, "index"), (cards, "selected_index"))
+    cards = linked_views(buttons, [widgets.HTML(level_card_html(lvl)) for lvl in scale.levels])
     note = widgets.HTML(
         f'<p style="font-size:0.9em"><em>{html.escape(scale.meaning_source_note)}</em><br>'
         f"{html.escape(scale.credit)}</p>"

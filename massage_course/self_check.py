@@ -7,6 +7,7 @@ written here (graded questions live in the nbgrader course under ``assignments/`
 from __future__ import annotations
 
 from .data_files import CourseDataError, load_yaml, require
+from .static_widgets import show_quiz
 
 
 def load_self_check(chapter: str) -> dict:
@@ -49,9 +50,7 @@ def as_jupyterquiz(self_check: dict) -> list[dict]:
 
 def show_self_check(chapter: str) -> None:
     """Display the chapter's self-check (in a notebook, or in the built book, where it works without a kernel)."""
-    from jupyterquiz import display_quiz
-
-    display_quiz(as_jupyterquiz(load_self_check(chapter)), shuffle_answers=False)
+    show_quiz(as_jupyterquiz(load_self_check(chapter)))
 
 
 __all__ = ["load_self_check", "as_jupyterquiz", "show_self_check", "CourseDataError"]

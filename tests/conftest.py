@@ -52,3 +52,19 @@ def linked_in_browser(source: tuple, target: tuple) -> bool:
     from ipywidgets.widgets.widget_link import Link
 
     return any(isinstance(w, Link) and w.source == source and w.target == target for w in _instances.values())
+
+
+def http_get(url: str, timeout: float = 60) -> tuple[int, str]:
+    """GET a page from a server that may still be starting: retry until it answers or ``timeout`` seconds pass."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

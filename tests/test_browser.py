@@ -11,6 +11,8 @@ import pytest
 from massage_course.cli import free_port, serve_book
 from massage_course.self_check import load_self_check
 
+from .conftest import http_get
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -120,8 +122,6 @@ def jupyterlab(tmp_path, monkeypatch):
     """JupyterLab over a copy of the notebooks, so running them here never writes outputs into the course."""
     import secrets
     import subprocess
-    import time
-    import urllib.request
 
     from massage_course.cli import PROJECT_ROOT, start_jupyterlab
 
@@ -133,15 +133,7 @@ def jupyterlab(tmp_path, monkeypatch):
     # The app is exposed to the page so the test can run all cells as a trainee would from the Run menu.
     lab = start_jupyterlab(port, token, tmp_path, "--LabApp.expose_app_in_browser=True")
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
-            break
-        except OSError:
-            if time.monotonic() > deadline or lab.poll() is not None:
-                raise
-            time.sleep(0.5)
+    http_get(f"{base}/api/status?token={token}")
     yield base, token
     lab.terminate()
     try:

@@ -8,11 +8,12 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
 from massage_course.cli import free_port
+
+from .conftest import http_get
 
 
 def wait_for_urls(process: subprocess.Popen, timeout: float = 90) -> dict[str, str]:
@@ -25,18 +26,6 @@ def wait_for_urls(process: subprocess.Popen, timeout: float = 90) -> dict[str, s
         if match:
             urls[match.group(1)] = match.group(2)
     return urls
-
-
-def get(url: str, timeout: float = 60) -> tuple[int, str]:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                return response.status, response.read().decode("utf-8", "replace")
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
 
 
 @pytest.fixture()
@@ -63,14 +52,14 @@ def test_run_command_serves_book_and_jupyterlab_with_formgrader(running_course):
     urls = running_course
     assert set(urls) == {"Book", "JupyterLab", "Formgrader"}
     assert all(url.startswith("http://127.0.0.1:") for url in urls.values())
-    status, page = get(urls["Book"])
+    status, page = http_get(urls["Book"])
     assert status == 200 and "book/intro.html" in page
-    status, page = get(urls["JupyterLab"])
+    status, page = http_get(urls["JupyterLab"])
     assert status == 200 and "JupyterLab" in page
-    status, _ = get(urls["Formgrader"])
+    status, _ = http_get(urls["Formgrader"])
     assert status == 200
     # The formgrader found the course (assignments/nbgrader_config.py) and lists its quiz from source/.
     api = urls["Formgrader"].replace("/formgrader?", "/formgrader/api/assignments?")
-    status, body = get(api)
+    status, body = http_get(api)
     assert status == 200
     assert "quiz-hospital-basics" in [assignment["name"] for assignment in json.loads(body)]
