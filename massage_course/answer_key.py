@@ -13,7 +13,8 @@ from pathlib import Path
 
 import nbformat
 
-MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME",
+           "END MARK SCHEME")
 # Shorter lines (``answer = "b"``) are also what a trainee types, so only longer lines identify the key.
 MIN_FRAGMENT_LENGTH = 20
 
@@ -41,6 +42,7 @@ def answer_key_fragments(source_notebook: str | Path) -> list[str]:
     for cell in nb.cells:
         lines += _regions(cell.source, "BEGIN SOLUTION", "END SOLUTION")
         lines += _regions(cell.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+        lines += _regions(cell.source, "BEGIN MARK SCHEME", "END MARK SCHEME")
     return sorted({_normalise(line) for line in lines if len(_normalise(line)) >= MIN_FRAGMENT_LENGTH})
 
 

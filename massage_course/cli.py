@@ -107,13 +107,19 @@ def grade_command(quiz: str, course: Path, workers: int) -> int:
 
     from .grade_run import grade_quiz, print_report
 
+    from .sandbox import SandboxUnavailable
+
     if not (course / "source" / quiz).is_dir():
         print(f"error: no quiz named {quiz!r} in {course / 'source'}", file=sys.stderr)
         return 2
     submissions = len([p for p in (course / "submitted").glob(f"*/{quiz}") if p.is_dir()])
     with Progress(transient=True) as progress:
         task = progress.add_task(f"Grading {submissions} submission(s)", total=submissions)
-        results = grade_quiz(quiz, course, workers, progress=lambda: progress.advance(task))
+        try:
+            results = grade_quiz(quiz, course, workers, progress=lambda: progress.advance(task))
+        except SandboxUnavailable as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     print_report(results, quiz)
     print(f"Report: {course / 'reports' / (quiz + '-grading.json')}")
     return 1 if any(r.status == "failed" for r in results) else 0
@@ -170,10 +176,30 @@ def main(argv: list[str] | None = None) -> int:
     plan_parser = commands.add_parser("plan", help="plan a session from a (synthetic) chart: pressure, sites, positions")
     plan_parser.add_argument("chart", help="a chart file, YAML or JSON")
     plan_parser.add_argument("--json", action="store_true", help="print the plan as JSON")
-    grade_parser = commands.add_parser("grade", help="check and autograde every submission of a quiz, in parallel")
-    grade_parser.add_argument("quiz")
-    grade_parser.add_argument("--course", default=str(COURSE_ROOT), help="the nbgrader course folder")
+    course_help = "the nbgrader course folder (default: assignments/)"
+
+    def quiz_command(name: str, help_text: str, quiz: bool = True):
+        sub = commands.add_parser(name, help=help_text)
+        if quiz:
+            sub.add_argument("quiz", help="a quiz id, e.g. quiz-1-hospital")
+        sub.add_argument("--course", default=str(COURSE_ROOT), help=course_help)
+        return sub
+
+    quiz_command("quizzes", "write each quiz's nbgrader source notebook from its item bank", quiz=False)
+    quiz_command("release", "release a quiz to trainees through nbgrader's exchange")
+    quiz_command("collect", "collect trainees' submissions of a quiz from the exchange")
+    zip_parser = quiz_command("zip-collect", "collect submissions downloaded from an LMS (zip files or notebooks)")
+    zip_parser.add_argument("files", nargs="+", help="zip files or notebooks named <trainee id>_<quiz>.ipynb")
+    grade_parser = quiz_command("grade", "check and autograde every submission of a quiz, in parallel")
     grade_parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    feedback_parser = quiz_command("feedback", "write each graded trainee's feedback page")
+    feedback_parser.add_argument("--release", action="store_true", help="also release it through the exchange")
+    quiz_command("report", "grades (CSV), item analysis, mastery per objective and plots for a quiz")
+    demo_parser = quiz_command("demo", "make a fictional class that has submitted every quiz (try the workflow)",
+                               quiz=False)
+    demo_parser.add_argument("--trainees", type=int, default=36)
+    demo_parser.add_argument("--seed", type=int, default=2026)
+    commands.add_parser("install-sandbox", help="install the sandboxed kernel that grading runs trainee code in")
     serve_parser = commands.add_parser("serve", help="serve the built book and start JupyterLab with the formgrader")
     serve_parser.add_argument("--book-port", type=int, default=8000)
     serve_parser.add_argument("--lab-port", type=int, default=8888)
@@ -185,8 +211,27 @@ def main(argv: list[str] | None = None) -> int:
         return build_book()
     if args.command == "plan":
         return plan_command(args.chart, as_json=args.json)
+    if args.command == "install-sandbox":
+        from .sandbox import install_kernelspec
+
+        install_kernelspec()
+        return 0
     if args.command == "grade":
         return grade_command(args.quiz, Path(args.course), args.workers)
+    if args.command != "serve":
+        from . import instructor
+
+        course = Path(args.course).resolve()
+        handlers = {
+            "quizzes": lambda: instructor.quizzes_command(course),
+            "release": lambda: instructor.release_command(course, args.quiz),
+            "collect": lambda: instructor.collect_command(course, args.quiz),
+            "zip-collect": lambda: instructor.zip_collect_command(course, args.quiz, args.files),
+            "feedback": lambda: instructor.feedback_command(course, args.quiz, args.release),
+            "report": lambda: instructor.report_command(course, args.quiz),
+            "demo": lambda: instructor.demo_command(course, args.trainees, args.seed),
+        }
+        return handlers[args.command]()
     return serve(args.book_port, args.lab_port)
 
 

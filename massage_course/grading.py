@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent / "assignments"
 
@@ -33,7 +33,7 @@ class HideTestDetails(ClearHiddenTests):
         return cell, resources
 
 
-FEEDBACK_PREPROCESSORS = [GetGrades, CSSHTMLHeaderPreprocessor, HideTestDetails]
+FEEDBACK_PREPROCESSORS = [GetGrades, CSSHTMLHeaderPreprocessor, HideTestDetails, ClearMarkScheme]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 
 from massage_course.cli import BUILD_HTML, PROJECT_ROOT, STRICT_BUILD
 
-QUIZ = "quiz-hospital-basics"
+QUIZ = "quiz-1-hospital"  # the quiz the grading tests use (all quizzes share one generator)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -43,7 +43,38 @@ def copy_course(root: Path) -> Path:
     root.mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / "assignments" / "nbgrader_config.py", root)
     shutil.copytree(PROJECT_ROOT / "assignments" / "source", root / "source")
+    shutil.copytree(PROJECT_ROOT / "assignments" / "quizzes", root / "quizzes")
     return root
+
+
+def quiz_key(quiz: str = QUIZ) -> dict[str, str]:
+    """{item id: right letter} from the item bank."""
+    from massage_course.quiz_bank import load_quiz
+
+    bank = load_quiz(PROJECT_ROOT / "assignments" / "quizzes" / f"{quiz}.yaml")
+    return {item.id: item.answer for item in bank.items if item.kind == "choice"}
+
+
+def wrong_key(quiz: str = QUIZ) -> dict[str, str]:
+    """{item id: a wrong letter} for every multiple-choice item."""
+    return {item: next(x for x in "abcd" if x != letter) for item, letter in quiz_key(quiz).items()}
+
+
+def fill_quiz(release_nb, answers: dict[str, str] | None = None, written: str | None = None):
+    """The released quiz filled in as a trainee would: ``answers`` maps an item id to a letter (typed as
+    ``answer = "x"``) or to a whole cell of code; ``written`` fills every written answer."""
+    import nbformat
+
+    nb = nbformat.from_dict(release_nb)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        item = grade_id.removesuffix("-answer")
+        if answers and grade_id.endswith("-answer") and item in answers:
+            value = answers[item]
+            cell.source = value if len(value) > 1 else f'answer = "{value}"'
+        if written is not None and "written_answer_for" in cell.metadata.get("massage_course", {}):
+            cell.source = written
+    return nb
 
 
 def linked_in_browser(source: tuple, target: tuple) -> bool:

@@ -12,16 +12,19 @@ import pytest
 
 from massage_course.answer_key import answer_key_fragments, find_leaks, visible_text
 from massage_course.grading import course_api, validate_notebook
+from massage_course.quiz_bank import answer_digest
 
-from .conftest import QUIZ, copy_course
+from .conftest import QUIZ, copy_course, fill_quiz, quiz_key, wrong_key
 
-CORRECT = {"q1-answer": "b", "q2-answer": "b", "q3-answer": "c", "q4-answer": "c", "q5-answer": "c"}
-WRONG = {"q1-answer": "a", "q2-answer": "c", "q3-answer": "a", "q4-answer": "b", "q5-answer": "b"}
-# Two right, and a typo-tolerant third ("B " is read as "b").
-PARTLY = {"q1-answer": "b", "q2-answer": "B ", "q3-answer": "a", "q4-answer": "d", "q5-answer": "a"}
+CORRECT = quiz_key()
+WRONG = wrong_key()
+ITEMS = sorted(CORRECT)
+# Two right, one of them typed sloppily ("B " is read as "b"), one typed without quotes; the rest wrong.
+PARTLY = {**WRONG, ITEMS[0]: f'answer = "{CORRECT[ITEMS[0]].upper()} "', ITEMS[1]: f"answer = {CORRECT[ITEMS[1]]}"}
 # A str subclass that claims to equal anything must not pass a hidden test.
 CHEAT_CLASS = 'class Anything(str):\n    def __eq__(self, other):\n        return True\n    __hash__ = str.__hash__\n'
 WRITTEN = "I would check the chart and ask the nurse before the session, and stay gentle whatever the patient asks."
+POINTS = 15.0  # 12 items of 1 point and a written answer of 3
 
 
 def notebook_path(root: Path, kind: str, student: str | None = None) -> Path:
@@ -31,17 +34,12 @@ def notebook_path(root: Path, kind: str, student: str | None = None) -> Path:
 
 def submit(root: Path, student: str, answers: dict[str, str] | None, written: str | None, cheat: bool = False) -> None:
     """Fill in the released quiz as a trainee would and place it where nbgrader collects submissions."""
-    nb = nbformat.read(notebook_path(root, "release"), as_version=4)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if answers and grade_id in answers:
-            letter = answers[grade_id]
-            cell.source = (CHEAT_CLASS + 'answer = Anything("z")') if cheat else f'answer = "{letter}"'
-        if written and grade_id == "q6-written":
-            cell.source = written
+    release = nbformat.read(notebook_path(root, "release"), as_version=4)
+    if cheat:
+        answers = {item: CHEAT_CLASS + 'answer = Anything("z")' for item in answers}
     target = notebook_path(root, "submitted", student)
     target.parent.mkdir(parents=True)
-    nbformat.write(nb, target)
+    nbformat.write(fill_quiz(release, answers, written), target)
 
 
 @pytest.fixture(scope="module")
@@ -84,46 +82,51 @@ def test_release_keeps_one_clear_answer_line_per_item(graded_course):
     root, _ = graded_course
     nb = nbformat.read(notebook_path(root, "release"), as_version=4)
     answer_cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("-answer")]
-    assert len(answer_cells) == 5
+    assert len(answer_cells) == len(CORRECT) == 12
     for cell in answer_cells:
         assert cell.source.splitlines()[0].startswith('answer = ""'), cell.source
 
 
 @pytest.mark.parametrize(
-    ("student", "auto_points", "items_right"),
-    [
-        ("correct", 5.0, {"q1-check", "q2-check", "q3-check", "q4-check", "q5-check"}),
-        ("wrong", 0.0, set()),
-        ("blank", 0.0, set()),
-        ("partly", 2.0, {"q1-check", "q2-check"}),
-        ("cheater", 0.0, set()),
-    ],
+    ("student", "items_right"),
+    [("correct", set(ITEMS)), ("wrong", set()), ("blank", set()), ("partly", set(ITEMS[:2])), ("cheater", set())],
 )
-def test_autograde_scores_are_exact(graded_course, student, auto_points, items_right):
+def test_autograde_scores_are_exact(graded_course, student, items_right):
     _, api = graded_course
     with api.gradebook as gradebook:
         submission = gradebook.find_submission_notebook(QUIZ, QUIZ, student)
-        assert submission.max_score == 7.0
-        checks = {g.name: g for g in submission.grades if g.name.endswith("-check")}
+        assert submission.max_score == POINTS
+        checks = {g.name.removesuffix("-check"): g for g in submission.grades if g.name.endswith("-check")}
         assert {name for name, g in checks.items() if g.score == 1.0} == items_right
-        assert sum(g.score for g in checks.values()) == auto_points
-        written = next(g for g in submission.grades if g.name == "q6-written")
-        # A written answer waits for the instructor; an untouched one is scored 0 by nbgrader itself.
-        assert written.needs_manual_grade is (student in {"correct", "wrong", "cheater"})
-        assert submission.score == auto_points
+        assert sum(g.score for g in checks.values()) == len(items_right)
+        written = next(g for g in submission.grades if g.name == "w01-task")
+        # A written answer is a task for the instructor: it always waits for hand grading, never a silent 0.
+        assert written.needs_manual_grade and written.score == 0 and written.max_score == 3
+        assert submission.score == len(items_right)
+
+
+def test_the_check_cells_hold_the_key_only_as_digests(graded_course):
+    root, _ = graded_course
+    source = nbformat.read(notebook_path(root, "source"), as_version=4)
+    checks = [c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("-check")]
+    assert len(checks) == 12
+    for item, text in zip(ITEMS, checks):
+        hidden = text.split("### BEGIN HIDDEN TESTS")[1]
+        assert f'"{CORRECT[item]}"' not in hidden and "==" not in hidden
+        assert answer_digest(QUIZ, item, CORRECT[item]) in hidden
 
 
 def test_feedback_shows_scores_but_no_hidden_test_or_traceback(graded_course):
     root, _ = graded_course
     key = answer_key_fragments(notebook_path(root, "source"))
-    assert any(".strip().lower()" in line for line in key) and any("Model answer" in line for line in key)
+    assert any("assert_choice(" in line for line in key) and any("Model answer" in line for line in key)
     for student in ["correct", "wrong", "blank", "partly", "cheater"]:
         text = visible_text(notebook_path(root, "feedback", student).with_suffix(".html").read_text())
         assert find_leaks(text, key) == [], student
         assert "most recent call last" not in text and "Cell In[" not in text
     wrong = visible_text(notebook_path(root, "feedback", "wrong").with_suffix(".html").read_text())
     assert "AssertionError: That is not the best answer" in wrong
-    assert "Score: 0.0 / 7.0" in wrong
+    assert "Score: 0.0 / 15.0" in wrong
 
 
 def test_export_csv_has_every_trainee_with_exact_scores(graded_course):
@@ -134,6 +137,6 @@ def test_export_csv_has_every_trainee_with_exact_scores(graded_course):
     )
     rows = {row["student_id"]: row for row in csv.DictReader(out.open())}
     assert {s: float(r["score"]) for s, r in rows.items()} == {
-        "correct": 5.0, "wrong": 0.0, "blank": 0.0, "partly": 2.0, "cheater": 0.0,
+        "correct": 12.0, "wrong": 0.0, "blank": 0.0, "partly": 2.0, "cheater": 0.0,
     }
-    assert {float(r["max_score"]) for r in rows.values()} == {7.0}
+    assert {float(r["max_score"]) for r in rows.values()} == {POINTS}

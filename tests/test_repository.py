@@ -9,12 +9,12 @@ import pytest
 from massage_course.cli import PROJECT_ROOT
 
 MUST_BE_IGNORED = [
-    "assignments/release/quiz-hospital-basics/quiz-hospital-basics.ipynb",
-    "assignments/submitted/trainee1/quiz-hospital-basics/quiz-hospital-basics.ipynb",
-    "assignments/autograded/trainee1/quiz-hospital-basics/quiz-hospital-basics.ipynb",
-    "assignments/feedback/trainee1/quiz-hospital-basics/quiz-hospital-basics.html",
+    "assignments/release/quiz-1-hospital/quiz-1-hospital.ipynb",
+    "assignments/submitted/trainee1/quiz-1-hospital/quiz-1-hospital.ipynb",
+    "assignments/autograded/trainee1/quiz-1-hospital/quiz-1-hospital.ipynb",
+    "assignments/feedback/trainee1/quiz-1-hospital/quiz-1-hospital.html",
     "assignments/gradebook.db",
-    "assignments/reports/quiz-hospital-basics-grading.json",
+    "assignments/reports/quiz-1-hospital-grading.json",
     "assignments/exchange/hospital-massage/inbound/x.ipynb",
     "gradebook.db",
     "_build/html/index.html",
@@ -37,5 +37,5 @@ def test_generated_and_trainee_files_are_ignored(path):
 
 @pytest.mark.skipif(git("rev-parse").returncode != 0, reason="not a git checkout")
 def test_course_sources_are_not_ignored():
-    for path in ["assignments/source/quiz-hospital-basics/quiz-hospital-basics.ipynb", "assignments/nbgrader_config.py"]:
+    for path in ["assignments/source/quiz-1-hospital/quiz-1-hospital.ipynb", "assignments/nbgrader_config.py"]:
         assert git("check-ignore", "--no-index", "-q", path).returncode == 1, path

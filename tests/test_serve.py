@@ -62,4 +62,4 @@ def test_run_command_serves_book_and_jupyterlab_with_formgrader(running_course):
     api = urls["Formgrader"].replace("/formgrader?", "/formgrader/api/assignments?")
     status, body = http_get(api)
     assert status == 200
-    assert "quiz-hospital-basics" in [assignment["name"] for assignment in json.loads(body)]
+    assert "quiz-1-hospital" in [assignment["name"] for assignment in json.loads(body)]
