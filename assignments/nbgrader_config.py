@@ -27,10 +27,11 @@ c.Execute.kernel_name = "massage-course-sandbox"
 # Seconds one cell may run when grading (a cell that never finishes fails that trainee, not the run).
 c.Execute.timeout = int(os.environ.get("MASSAGE_COURSE_CELL_TIMEOUT", "30"))
 
-# Submissions downloaded from an LMS (zip_collect): files named <trainee id>_<quiz>.ipynb; Canvas-style numeric ids,
+# Submissions downloaded from an LMS (zip_collect): files named <trainee id>_<quiz>.ipynb (nbgrader matches the
+# whole extracted path, hence the leading .*/); Canvas-style numeric ids,
 # "late_" and a resubmission suffix ("-1") are allowed, e.g. smithj_late_1234_5678_quiz-1-hospital-1.ipynb.
 c.FileNameCollectorPlugin.named_regexp = (
-    r"^(?P<student_id>[A-Za-z0-9.-]+)_(?:late_)?(?:[0-9]+_)*(?P<file_id>quiz-[0-9]+-[a-z-]+?)(?:-[0-9]+)?\.ipynb$"
+    r".*/(?P<student_id>[A-Za-z0-9.-]+)_(?:late_)?(?:[0-9]+_)*(?P<file_id>quiz-[0-9]+-[a-z-]+?)(?:-[0-9]+)?\.ipynb$"
 )
 
 # Feedback must not show hidden tests or the answer key: strip them and reduce error tracebacks to their message.

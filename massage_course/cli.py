@@ -1,6 +1,8 @@
-"""The course's command line: fetch the offline assets, build the book strictly, and serve the book and JupyterLab.
+"""The course's command line: fetch the offline assets, build the book strictly, serve the book and JupyterLab, and
+the instructor's quiz commands (quizzes, release, collect, zip-collect, grade, feedback, report, demo).
 
-Called by the top-level ``./course`` script, which first makes the virtual environment.
+Called by the top-level ``./course`` script, which first makes the virtual environment; instructors run
+``python -m massage_course COMMAND --help``.
 """
 
 from __future__ import annotations

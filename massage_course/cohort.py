@@ -69,8 +69,7 @@ def load_results(course: str | Path, quiz_id: str) -> tuple[Quiz, list[TraineeRe
             grades = {grade.name: grade for grade in submission.grades}
             comments = {comment.name: comment for comment in submission.comments}
             graded = nbformat.read(course / "autograded" / student / quiz_id / quiz.notebook, as_version=4)
-            lines = {cell.get("id"): cell.source for cell in graded.cells}
-            lines.update({cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source for cell in graded.cells})
+            lines = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source for cell in graded.cells}
             for item in quiz.items:
                 name = f"{item.id}-check" if item.kind == "choice" else f"{item.id}-task"
                 grade = grades[name]

@@ -8,6 +8,7 @@ trainees type their letter in capitals, with a space, without quotes, or leave a
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,6 +130,8 @@ def write_demo(course: str | Path, trainees: int = 36, seed: int = 2026, broken:
             folder.mkdir(parents=True, exist_ok=True)
             nbformat.write(filled_notebook(release_nb, t.answers[quiz.id]), folder / quiz.notebook)
             (folder / "timestamp.txt").write_text(str(stamp + dt.timedelta(minutes=7 * n)))
+            # what nbgrader's submit writes: the key under which feedback is released to this trainee
+            (folder / "submission_secret.txt").write_text(secrets.token_hex(64))
         if progress:
             progress()
     if broken:

@@ -7,6 +7,7 @@ Whether it names the correct answers (and their rationales) is the quiz's ``reve
 
 from __future__ import annotations
 
+import shutil
 from functools import lru_cache
 from pathlib import Path
 
@@ -121,6 +122,12 @@ def write_feedback(course: str | Path, quiz_id: str, progress=None) -> tuple[lis
             target = course / "feedback" / trainee.student / quiz_id / quiz.notebook.replace(".ipynb", ".html")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(feedback_page(quiz, trainee), encoding="utf-8")
+            # nbgrader's release_feedback files the page under the submission's time and secret (written when the
+            # trainee submitted through the exchange), read from here
+            for name in ("timestamp.txt", "submission_secret.txt"):
+                kept = course / "autograded" / trainee.student / quiz_id / name
+                if kept.exists():
+                    shutil.copy(kept, target.parent)
             written.append(target)
         if progress:
             progress()

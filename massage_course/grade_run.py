@@ -15,6 +15,7 @@ import select
 import subprocess
 import sys
 import threading
+import types
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -120,6 +121,27 @@ def _last_error(log: str) -> str:
 # grades trainee after trainee; if it dies or a trainee takes longer than the time limit, only that trainee fails and
 # a fresh worker takes the rest of the queue.
 
+def _check_cell_schemas_once() -> None:
+    """nbgrader checks each cell's metadata with ``jsonschema.validate``, which re-checks the schema itself on every
+    call: a third of a worker's time per trainee. Check each schema once and reuse its validator (same verdicts)."""
+    import jsonschema
+    from nbgrader.nbgraderformat import common
+
+    validators = {}
+
+    def validate(instance, schema):
+        key = json.dumps(schema, sort_keys=True)  # nbgrader reads the schema file again for every notebook
+        if key not in validators:
+            cls = jsonschema.validators.validator_for(schema)
+            cls.check_schema(schema)
+            validators[key] = cls(schema)
+        error = jsonschema.exceptions.best_match(validators[key].iter_errors(instance))
+        if error is not None:
+            raise error
+
+    common.jsonschema = types.SimpleNamespace(validate=validate)
+
+
 def worker_main(course: str, quiz: str) -> None:
     """Read trainee ids on stdin, autograde each with nbgrader, answer one JSON line per trainee on stdout."""
     import logging
@@ -130,6 +152,7 @@ def worker_main(course: str, quiz: str) -> None:
     answers = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    _check_cell_schemas_once()
     api = course_api(course)
     for line in sys.stdin:
         student = line.strip()

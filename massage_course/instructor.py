@@ -38,7 +38,8 @@ def quizzes_command(course: Path) -> int:
     except CourseDataError as error:
         return _error(str(error))
     table = Table(title="Quizzes (from assignments/quizzes/*.yaml)")
-    for column in ("Quiz", "Items", "Points", "Pass mark", "Answers shown", "Objectives covered"):
+    table.add_column("Quiz", no_wrap=True)
+    for column in ("Items", "Points", "Pass mark", "Answers shown", "Objectives covered"):
         table.add_column(column)
     for quiz in quizzes.values():
         write_source(quiz, course)
@@ -92,7 +93,8 @@ def zip_collect_command(course: Path, quiz: str, archives: list[str]) -> int:
     result = subprocess.run([sys.executable, "-m", "nbgrader", "zip_collect", quiz, "--force"], cwd=course,
                             capture_output=True, text=True)
     log = result.stdout + result.stderr
-    skipped = [line.split("Skipping", 1)[-1].strip() for line in log.splitlines() if "Skipping" in line]
+    skipped = [Path(line.rsplit(": ", 1)[-1].strip()).name for line in log.splitlines()
+               if "Skipped submission" in line]
     if result.returncode != 0:
         return _error(f"zip_collect failed:\n{log[-1500:]}")
     count = len(list((course / "submitted").glob(f"*/{quiz}")))
@@ -115,14 +117,25 @@ def feedback_command(course: Path, quiz: str, release: bool) -> int:
     for line in skipped:
         console.print(f"[yellow]no feedback yet[/] {line}", highlight=False)
     if release and written:
-        result = course_api(course).release_feedback(quiz)
-        if not result["success"]:
-            return _error(f"release_feedback failed: {(result.get('error') or result.get('log'))[-800:]}")
-        console.print("Released: trainees can fetch their feedback from the Assignments tab.")
+        api, released = course_api(course), 0
+        for page in written:
+            student = page.parent.parent.name
+            if not (page.parent / "submission_secret.txt").exists():
+                console.print(f"[yellow]not released[/] {student}: this submission did not come through the exchange "
+                              f"(e.g. zip-collect), so share {page} another way", highlight=False)
+                continue
+            result = api.release_feedback(quiz, student)
+            if not result["success"]:
+                return _error(f"release_feedback failed for {student}: "
+                              f"{(result.get('error') or result.get('log'))[-800:]}")
+            released += 1
+        console.print(f"Released feedback for {released} trainee(s): they fetch it from the Assignments tab.")
     return 0
 
 
 def report_command(course: Path, quiz: str) -> int:
+    import pandas as pd
+
     from .report import write_report
 
     try:
@@ -135,10 +148,10 @@ def report_command(course: Path, quiz: str) -> int:
     for column in ("Q", "Objectives", "Key", "Difficulty", "Discrimination", *[c[-1] for c in letters], "blank"):
         table.add_column(column)
     for _, row in items.iterrows():
-        counts = ["" if row.get(c) != row.get(c) else str(int(row[c])) for c in letters]  # NaN for written items
+        counts = ["" if pd.isna(row[c]) else str(int(row[c])) for c in letters]  # blank for written items
         table.add_row(str(row["question"]), row["objectives"], row["answer"], f"{row['difficulty']:.2f}",
-                      "n/a" if row["discrimination"] != row["discrimination"] else f"{row['discrimination']:.2f}",
-                      *counts, "" if row["kind"] != "choice" else str(int(row["no_answer"])))
+                      "n/a" if pd.isna(row["discrimination"]) else f"{row['discrimination']:.2f}",
+                      *counts, "" if pd.isna(row["no_answer"]) else str(int(row["no_answer"])))
     console.print(table)
     mastery = summary["objectives_table"]
     table = Table(title=f"{quiz}: mastery per learning objective (pass mark {summary['pass_mark']}%)")

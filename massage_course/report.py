@@ -76,7 +76,10 @@ def item_analysis(quiz: Quiz, trainees: list[TraineeResult]) -> tuple[pd.DataFra
             row["no_answer"] = chosen.count("")
             row["unreadable"] = chosen.count(None)
         rows.append(row)
-    return pd.DataFrame(rows), kr20(complete[choice_ids]) if len(complete) else math.nan
+    table = pd.DataFrame(rows)
+    counts = [c for c in table.columns if c.startswith("chose_") or c in ("no_answer", "unreadable")]
+    table[counts] = table[counts].astype("Int64")  # counts stay whole numbers (blank for the written items)
+    return table, kr20(complete[choice_ids]) if len(complete) else math.nan
 
 
 def objective_mastery(quiz: Quiz, trainees: list[TraineeResult]) -> pd.DataFrame:

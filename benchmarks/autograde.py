@@ -1,0 +1,68 @@
+"""Benchmark: the course's `grade` command against plain `nbgrader autograde QUIZ` on the same 40 submissions.
+
+Run by hand:  .venv/bin/python benchmarks/autograde.py [--trainees 40] [--workers N]
+Both runs use the same course configuration (so the same sandboxed kernel) in fresh copies of the course, and the
+same demo submissions. Prints both times and the ratio; the figures go in the issue note, not in a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
+
+from massage_course.demo import write_demo  # noqa: E402
+from massage_course.grading import course_api  # noqa: E402
+
+QUIZ = "quiz-1-hospital"
+
+
+def fresh_course(folder: Path, trainees: int) -> Path:
+    course = folder / "course"
+    course.mkdir(parents=True)
+    shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
+    for name in ("source", "quizzes"):
+        shutil.copytree(ROOT / "assignments" / name, course / name)
+    write_demo(course, trainees=trainees, seed=40, broken=False)
+    return course
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=False, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--trainees", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+    os.environ.pop("MASSAGE_COURSE_GRADEBOOK_URL", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain_course = fresh_course(Path(tmp) / "plain", args.trainees)
+        ours_course = fresh_course(Path(tmp) / "ours", args.trainees)
+        plain = timed([sys.executable, "-m", "nbgrader", "autograde", QUIZ, "--force"], plain_course)
+        ours = timed([sys.executable, "-m", "massage_course", "grade", QUIZ, f"--course={ours_course}",
+                      f"--workers={args.workers}"], ours_course)
+        with course_api(plain_course).gradebook as a, course_api(ours_course).gradebook as b:
+            same = all(a.find_submission(QUIZ, s.id).score == b.find_submission(QUIZ, s.id).score
+                       for s in a.students)
+    print(f"{args.trainees} submissions of {QUIZ}, {os.cpu_count()} CPU cores, {args.workers} workers")
+    print(f"plain nbgrader autograde: {plain:6.1f} s ({plain / args.trainees:.2f} s per submission)")
+    print(f"massage_course grade:     {ours:6.1f} s ({ours / args.trainees:.2f} s per submission, "
+          "including the integrity checks, the answer-line cross-check and the report)")
+    print(f"ratio: {plain / ours:.2f}x   same scores in both gradebooks: {same}")
+
+
+if __name__ == "__main__":
+    main()
