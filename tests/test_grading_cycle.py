@@ -87,6 +87,20 @@ def test_release_keeps_one_clear_answer_line_per_item(graded_course):
         assert cell.source.splitlines()[0].startswith('answer = ""'), cell.source
 
 
+def test_the_rubric_is_shown_to_the_grader_but_not_to_the_trainee(graded_course):
+    """The written question's rubric is an nbgrader mark scheme: gone from the release, back in the graded notebook
+    that the formgrader shows."""
+    root, _ = graded_course
+
+    def task_cell(kind, student=None):
+        nb = nbformat.read(notebook_path(root, kind, student), as_version=4)
+        return next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "w01-task")
+
+    assert "Rubric" not in task_cell("release") and "Model answer" not in task_cell("release")
+    graded = task_cell("autograded", "correct")
+    assert "Rubric (3 points)" in graded and "Model answer" in graded
+
+
 @pytest.mark.parametrize(
     ("student", "items_right"),
     [("correct", set(ITEMS)), ("wrong", set()), ("blank", set()), ("partly", set(ITEMS[:2])), ("cheater", set())],

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from massage_course.cli import free_port
+from massage_course.cli import PROJECT_ROOT, free_port
 
 from .conftest import http_get
 
@@ -62,4 +62,6 @@ def test_run_command_serves_book_and_jupyterlab_with_formgrader(running_course):
     api = urls["Formgrader"].replace("/formgrader?", "/formgrader/api/assignments?")
     status, body = http_get(api)
     assert status == 200
-    assert "quiz-1-hospital" in [assignment["name"] for assignment in json.loads(body)]
+    listed = {assignment["name"] for assignment in json.loads(body)}
+    assert {path.name for path in (PROJECT_ROOT / "assignments" / "source").iterdir()} <= listed
+    assert len(listed) >= 6
