@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbgrader.api import MissingEntry
 
 from . import sandbox
 from .grading import COURSE_ROOT, course_api
@@ -301,9 +302,16 @@ def grade_quiz(quiz: str, course: Path = COURSE_ROOT, workers: int = 2, timeout:
         for result in results.values():
             if result.status == "failed":
                 continue
-            notebook = gradebook.find_submission_notebook(bank.notebook.removesuffix(".ipynb"), quiz, result.student)
+            try:
+                notebook = gradebook.find_submission_notebook(bank.notebook.removesuffix(".ipynb"), quiz,
+                                                              result.student)
+                graded_nb = nbformat.read(course / "autograded" / result.student / quiz / bank.notebook, as_version=4)
+            except (MissingEntry, OSError, ValueError) as error:
+                result.status = "failed"
+                result.problems.append(f"nbgrader reported success but its result cannot be read ({error}); "
+                                       "grade this trainee again")
+                continue
             grades = {grade.name: grade.score for grade in notebook.grades}
-            graded_nb = nbformat.read(course / "autograded" / result.student / quiz / bank.notebook, as_version=4)
             problems, corrected = cross_check(graded_nb, bank, grades)
             for grade in notebook.grades:
                 if grade.name in corrected:

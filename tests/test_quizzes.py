@@ -112,3 +112,23 @@ def test_the_course_package_holds_no_answer_key():
             if item.kind == "choice":
                 assert item.rationale[:60] not in texts
                 assert quiz_bank.answer_digest(bank.id, item.id, item.answer) not in texts
+
+
+def test_quizzes_command_rewrites_the_notebooks_from_the_banks(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    course = tmp_path / "course"
+    shutil.copytree(COURSE / "quizzes", course / "quizzes")
+    result = subprocess.run([sys.executable, "-m", "massage_course", "quizzes", f"--course={course}"],
+                            capture_output=True, text=True, env={**__import__("os").environ, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "quiz-1-hospital" in result.stdout and "11 of 11" in result.stdout
+    for quiz in QUIZZES.values():
+        assert (course / "source" / quiz.id / quiz.notebook).read_text() == \
+            (COURSE / "source" / quiz.id / quiz.notebook).read_text()
+    (course / "quizzes" / "quiz-1-hospital.yaml").write_text("quiz: [unclosed")
+    broken = subprocess.run([sys.executable, "-m", "massage_course", "quizzes", f"--course={course}"],
+                            capture_output=True, text=True)
+    assert broken.returncode == 2 and "is not valid YAML" in broken.stdout
