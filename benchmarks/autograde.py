@@ -8,6 +8,7 @@ same demo submissions. Prints both times and the ratio; the figures go in the is
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -36,6 +37,13 @@ def fresh_course(folder: Path, trainees: int) -> Path:
     return course
 
 
+def _score(gradebook, student: str):
+    try:
+        return gradebook.find_submission(QUIZ, student).score
+    except Exception as error:  # a trainee that one run failed to grade has no submission there
+        return f"not graded ({type(error).__name__})"
+
+
 def timed(command: list[str], cwd: Path) -> float:
     start = time.perf_counter()
     subprocess.run(command, cwd=cwd, check=False, capture_output=True)
@@ -55,13 +63,27 @@ def main() -> None:
         ours = timed([sys.executable, "-m", "massage_course", "grade", QUIZ, f"--course={ours_course}",
                       f"--workers={args.workers}"], ours_course)
         with course_api(plain_course).gradebook as a, course_api(ours_course).gradebook as b:
-            same = all(a.find_submission(QUIZ, s.id).score == b.find_submission(QUIZ, s.id).score
-                       for s in a.students)
+            differ = []
+            for student in a.students:
+                scores = [_score(book, student.id) for book in (a, b)]
+                if scores[0] != scores[1]:
+                    differ.append(f"{student.id}: plain {scores[0]}, ours {scores[1]}")
+        same = not differ
+        report = json.loads((ours_course / "reports" / f"{QUIZ}-grading.json").read_text())
+        problems = [f"{row['student']}: {row['status']}: {'; '.join(row['problems'])}" for row in report
+                    if row["status"] == "failed"]
+        log_tail = (ours_course / "reports" / f"{QUIZ}-grading.log").read_text()[-3000:] if problems else ""
     print(f"{args.trainees} submissions of {QUIZ}, {os.cpu_count()} CPU cores, {args.workers} workers")
     print(f"plain nbgrader autograde: {plain:6.1f} s ({plain / args.trainees:.2f} s per submission)")
     print(f"massage_course grade:     {ours:6.1f} s ({ours / args.trainees:.2f} s per submission, "
           "including the integrity checks, the answer-line cross-check and the report)")
     print(f"ratio: {plain / ours:.2f}x   same scores in both gradebooks: {same}")
+    for line in differ:
+        print("  differs:", line)
+    for line in problems:
+        print("  failed in the grade command:", line)
+    if log_tail:
+        print(log_tail)
 
 
 if __name__ == "__main__":

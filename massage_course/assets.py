@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 VENDOR_DIR = Path(__file__).resolve().parent.parent / "book" / "_static" / "vendor"
+# Tools the tests load into pages (never part of the site): ignored by git like the site's vendored files.
+TEST_VENDOR_DIR = Path(__file__).resolve().parent.parent / "tests" / "_vendor"
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,24 @@ ASSETS = (
 )
 
 
+# axe-core: the accessibility engine the browser tests run on every page (WCAG 2.1 A and AA rules).
+TEST_ASSETS = (
+    NpmAsset(
+        "axe-core@4.14.1",
+        "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+        "package",
+        "axe-core",
+    ),
+)
+
+
 def sha512_integrity(path: Path) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
 
 
-def fetch_vendor_assets(force: bool = False, vendor_dir: Path = VENDOR_DIR) -> None:
+def fetch_vendor_assets(force: bool = False, vendor_dir: Path = VENDOR_DIR, assets: tuple = ASSETS) -> None:
     """Fetch and unpack every asset not already in place (all of them when ``force``)."""
-    missing = [asset for asset in ASSETS if force or not (vendor_dir / asset.target).is_dir()]
+    missing = [asset for asset in assets if force or not (vendor_dir / asset.target).is_dir()]
     if not missing:
         return
     if shutil.which("npm") is None:

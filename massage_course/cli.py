@@ -12,6 +12,7 @@ import functools
 import http.server
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -93,6 +94,10 @@ def serve(book_port: int, lab_port: int) -> int:
         f"  Formgrader:  http://127.0.0.1:{lab_port}/formgrader?token={token}  (instructors)\n",
         flush=True,
     )
+    def stop(signum, frame):  # `kill` (SIGTERM) stops JupyterLab too, as Ctrl+C does, instead of orphaning it
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         return lab.wait()
     except KeyboardInterrupt:

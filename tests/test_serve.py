@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -46,6 +47,15 @@ def running_course(built_html, tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+    # Stopping the command stops JupyterLab with it: nothing keeps listening on the lab's port.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", lab_port)) != 0:
+                break
+        time.sleep(0.5)
+    else:
+        pytest.fail("JupyterLab was still running after the serve command stopped")
 
 
 def test_run_command_serves_book_and_jupyterlab_with_formgrader(running_course):
