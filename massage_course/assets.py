@@ -16,6 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 VENDOR_DIR = Path(__file__).resolve().parent.parent / "book" / "_static" / "vendor"
+# The widget renderer's stylesheet asks for its icon fonts relative to the page (all widget pages are in notebooks/),
+# at notebooks/@jupyter-widgets/html-manager/dist/ or, depending on how its script was located, at
+# notebooks/@jupyter-widgets/: Sphinx copies this folder into the site as it is (html_extra_path), so those requests
+# find the fonts instead of failing.
+EXTRA_DIR = Path(__file__).resolve().parent.parent / "book" / "_extra"
+WIDGET_FONTS = EXTRA_DIR / "notebooks" / "@jupyter-widgets" / "html-manager" / "dist"
+WIDGET_FONT_FOLDERS = (WIDGET_FONTS, EXTRA_DIR / "notebooks" / "@jupyter-widgets")
 # Tools the tests load into pages (never part of the site): ignored by git like the site's vendored files.
 TEST_VENDOR_DIR = Path(__file__).resolve().parent.parent / "tests" / "_vendor"
 
@@ -62,6 +69,14 @@ TEST_ASSETS = (
 )
 
 
+def place_widget_fonts(vendor_dir: Path = VENDOR_DIR) -> None:
+    for folder in WIDGET_FONT_FOLDERS:
+        folder.mkdir(parents=True, exist_ok=True)
+        for font in (vendor_dir / "html-manager").iterdir():
+            if font.suffix in (".woff", ".woff2", ".ttf", ".eot", ".svg"):
+                shutil.copy(font, folder / font.name)
+
+
 def sha512_integrity(path: Path) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
 
@@ -70,6 +85,8 @@ def fetch_vendor_assets(force: bool = False, vendor_dir: Path = VENDOR_DIR, asse
     """Fetch and unpack every asset not already in place (all of them when ``force``)."""
     missing = [asset for asset in assets if force or not (vendor_dir / asset.target).is_dir()]
     if not missing:
+        if assets is ASSETS and not all(folder.is_dir() for folder in WIDGET_FONT_FOLDERS):
+            place_widget_fonts(vendor_dir)
         return
     if shutil.which("npm") is None:
         raise SystemExit("npm is needed once to fetch the book's JavaScript (apt-get install npm).")
@@ -83,6 +100,8 @@ def fetch_vendor_assets(force: bool = False, vendor_dir: Path = VENDOR_DIR, asse
             if sha512_integrity(tarball) != asset.integrity:
                 raise SystemExit(f"{asset.spec}: the downloaded file does not match its pinned sha512; not using it.")
             unpack(tarball, asset, vendor_dir)
+    if assets is ASSETS:
+        place_widget_fonts(vendor_dir)
 
 
 def unpack(tarball: Path, asset: NpmAsset, vendor_dir: Path) -> None:

@@ -77,6 +77,45 @@ def fill_quiz(release_nb, answers: dict[str, str] | None = None, written: str | 
     return nb
 
 
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def site(built_html):
+    """The built book served on 127.0.0.1 only, as ./course start serves it."""
+    from massage_course.cli import free_port, serve_book
+
+    port = free_port(0)
+    server = serve_book(port)
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: ./course test installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def outside(urls: list[str], site: str) -> list[str]:
+    """The requests that left the site."""
+    from urllib.parse import urlparse
+
+    host = urlparse(site).netloc
+    return [u for u in urls if urlparse(u).scheme not in ("data", "blob", "about") and urlparse(u).netloc != host]
+
+
 def linked_in_browser(source: tuple, target: tuple) -> bool:
     """Whether a jslink joins two widget traits: the link that keeps a control working in the static book."""
     from ipywidgets.widgets.widget import _instances

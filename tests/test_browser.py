@@ -3,43 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
-from massage_course.cli import free_port, serve_book
+from massage_course.cli import free_port
 from massage_course.self_check import load_self_check
 
-from .conftest import http_get
+from .conftest import http_get, outside
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
-
-
-@pytest.fixture(scope="module")
-def site(built_html):
-    port = free_port(0)
-    server = serve_book(port)
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: ./course test installs it (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture()
@@ -50,11 +22,6 @@ def page(browser, site):
     page.on("request", lambda request: page.requests.append(request.url))
     yield page
     context.close()
-
-
-def outside(urls: list[str], site: str) -> list[str]:
-    host = urlparse(site).netloc
-    return [u for u in urls if urlparse(u).scheme not in ("data", "blob", "about") and urlparse(u).netloc != host]
 
 
 def test_trainee_reads_the_chapter_and_answers_the_self_check(page, site):
