@@ -85,7 +85,7 @@ def fetch_vendor_assets(force: bool = False, vendor_dir: Path = VENDOR_DIR, asse
     """Fetch and unpack every asset not already in place (all of them when ``force``)."""
     missing = [asset for asset in assets if force or not (vendor_dir / asset.target).is_dir()]
     if not missing:
-        if assets is ASSETS and not all(folder.is_dir() for folder in WIDGET_FONT_FOLDERS):
+        if assets is ASSETS and not all(any(folder.glob("*.woff2")) for folder in WIDGET_FONT_FOLDERS):
             place_widget_fonts(vendor_dir)
         return
     if shutil.which("npm") is None:
