@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -69,8 +71,58 @@ def prepare_exchange() -> Path:
     return exchange
 
 
-def start_jupyterlab(port: int, token: str, root_dir: Path = PROJECT_ROOT, *extra: str) -> subprocess.Popen:
-    """JupyterLab over the whole course, started in assignments/ so nbgrader (and its formgrader) finds its config."""
+# Jupyter config folders the course writes for its JupyterLab (under .course/, which git ignores). JupyterLab gets them
+# through JUPYTER_CONFIG_PATH, which Jupyter reads before the environment's own config.
+JUPYTER_CONFIG = PROJECT_ROOT / ".course" / "jupyter"
+# nbgrader's trainee side (the Assignments list, Validate) reads nbgrader_config.py from Jupyter's config path and
+# JupyterLab's root folder, never from assignments/: without this it sees no course and no released quiz. It takes the
+# course id and the exchange from the course's own config, read each time (so MASSAGE_COURSE_EXCHANGE applies), and
+# nothing else of it (no gradebook, no grading sandbox).
+COURSE_FOR_TRAINEES = '''"""Written by massage_course/cli.py: what nbgrader's trainee side needs from the course."""
+from traitlets.config.loader import PyFileConfigLoader
+
+course = PyFileConfigLoader("nbgrader_config.py", path={course!r}).load_config()
+c.CourseDirectory.course_id = course.CourseDirectory.course_id
+c.Exchange.root = course.Exchange.root
+'''
+# After install nbgrader 0.9.6 turns every part on for everyone (toolchain.md, item 9). A trainee keeps the Assignments
+# list (fetch, submit, feedback) and Validate; these instructor parts are switched off, on the server (so /formgrader
+# does not answer) and in the page (so no menu entry leads there). Creating assignments has no server part.
+INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
+INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                          "@jupyter/nbgrader:course-list")
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Write a config file without ever leaving it half-written for a JupyterLab that is already reading it."""
+    if path.exists() and path.read_text() == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(text)
+    partial.replace(path)
+
+
+def jupyter_config_folders(trainee: bool) -> list[Path]:
+    """The config folders for the course's JupyterLab: the course for nbgrader's trainee side, and in trainee mode
+    nbgrader's instructor parts switched off."""
+    course = JUPYTER_CONFIG / "course"
+    write_if_changed(course / "nbgrader_config.py", COURSE_FOR_TRAINEES.format(course=str(COURSE_ROOT)))
+    if not trainee:
+        return [course]
+    trainee_only = JUPYTER_CONFIG / "trainee"
+    server = {"ServerApp": {"jpserver_extensions": {name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}}}
+    write_if_changed(trainee_only / "jupyter_server_config.json", json.dumps(server, indent=2) + "\n")
+    page = {"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_LAB_PLUGINS}}
+    write_if_changed(trainee_only / "labconfig" / "page_config.json", json.dumps(page, indent=2) + "\n")
+    return [trainee_only, course]
+
+
+def start_jupyterlab(port: int, token: str, root_dir: Path = PROJECT_ROOT, *extra: str,
+                     trainee: bool = False) -> subprocess.Popen:
+    """JupyterLab over ``root_dir`` (the whole course by default). For the instructor it starts in assignments/ so
+    nbgrader's formgrader finds the course; in trainee mode it starts in ``root_dir``, with nbgrader's instructor parts
+    off."""
     prepare_exchange()
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
@@ -78,22 +130,47 @@ def start_jupyterlab(port: int, token: str, root_dir: Path = PROJECT_ROOT, *extr
     ]
     if os.geteuid() == 0:  # containers and CI machines run as root; JupyterLab refuses that unless told
         command.append("--allow-root")
-    return subprocess.Popen(command, cwd=COURSE_ROOT)
+    config_path = [str(folder) for folder in jupyter_config_folders(trainee)]
+    if os.environ.get("JUPYTER_CONFIG_PATH"):
+        config_path.append(os.environ["JUPYTER_CONFIG_PATH"])
+    env = {**os.environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(config_path)}
+    return subprocess.Popen(command, cwd=root_dir if trainee else COURSE_ROOT, env=env)
 
 
-def serve(book_port: int, lab_port: int) -> int:
+def addresses(book_port: int, lab_port: int, token: str, trainee: bool = False) -> str:
+    """What serve prints. In trainee mode there is no formgrader, so it is not named."""
+    lines = [
+        "The course is running (press Ctrl+C to stop):",
+        f"  Book:        http://127.0.0.1:{book_port}/",
+        f"  JupyterLab:  http://127.0.0.1:{lab_port}/lab?token={token}",
+    ]
+    if trainee:
+        lines.append(f"  Trainee mode: the folder {TRAINEE_WORKSPACE.relative_to(PROJECT_ROOT)}/; quizzes are in "
+                     "JupyterLab's menu Nbgrader > Assignment List.")
+    else:
+        lines.append(f"  Formgrader:  http://127.0.0.1:{lab_port}/formgrader?token={token}  (instructors)")
+    return "\n" + "\n".join(lines) + "\n"
+
+
+TRAINEE_WORKSPACE = PROJECT_ROOT / ".course" / "trainee"
+
+
+def trainee_workspace() -> Path:
+    """The folder a trainee's JupyterLab opens on: a copy of the interactive notebooks (made once, so a trainee's
+    changes stay) and the quizzes the trainee fetches; not the course's sources, item banks or gradebook."""
+    notebooks = TRAINEE_WORKSPACE / "notebooks"
+    if not notebooks.exists():
+        shutil.copytree(PROJECT_ROOT / "notebooks", notebooks)
+    return TRAINEE_WORKSPACE
+
+
+def serve(book_port: int, lab_port: int, trainee: bool = False) -> int:
     book_port, lab_port = free_port(book_port), free_port(lab_port)
     server = serve_book(book_port)
     token = secrets.token_hex(16)
-    lab = start_jupyterlab(lab_port, token)
-    lab_url = f"http://127.0.0.1:{lab_port}/lab?token={token}"
-    print(
-        "\nThe course is running (press Ctrl+C to stop):\n"
-        f"  Book:        http://127.0.0.1:{book_port}/\n"
-        f"  JupyterLab:  {lab_url}\n"
-        f"  Formgrader:  http://127.0.0.1:{lab_port}/formgrader?token={token}  (instructors)\n",
-        flush=True,
-    )
+    lab = start_jupyterlab(lab_port, token, trainee_workspace() if trainee else PROJECT_ROOT, trainee=trainee)
+    print(addresses(book_port, lab_port, token, trainee), flush=True)
+
     def stop(signum, frame):  # `kill` (SIGTERM) stops JupyterLab too, as Ctrl+C does, instead of orphaning it
         raise KeyboardInterrupt
 
@@ -177,7 +254,8 @@ def describe_plan(plan) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="massage-course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("fetch-assets", help="fetch the widget, RequireJS and MathJax files the book serves itself")
+    commands.add_parser("fetch-assets", help="fetch the widget, RequireJS and MathJax files the book serves itself, "
+                                             "and Pyodide and the wheels of the in-browser Python (JupyterLite)")
     commands.add_parser("fetch-assets-if-missing", help="the same, only for assets not yet in place")
     commands.add_parser("build", help="build the book strictly into _build/html")
     plan_parser = commands.add_parser("plan", help="plan a session from a (synthetic) chart: pressure, sites, positions")
@@ -210,9 +288,16 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="serve the built book and start JupyterLab with the formgrader")
     serve_parser.add_argument("--book-port", type=int, default=8000)
     serve_parser.add_argument("--lab-port", type=int, default=8888)
+    serve_parser.add_argument("--trainee", action="store_true",
+                              help="a trainee's JupyterLab: the Assignments list only, without nbgrader's instructor "
+                                   "tools (formgrader, creating assignments, course list)")
     args = parser.parse_args(argv)
     if args.command.startswith("fetch-assets"):
         assets.fetch_vendor_assets(force=args.command == "fetch-assets")
+        from . import lite
+
+        lite.fetch_pyodide(force=args.command == "fetch-assets")
+        lite.fetch_wheels()
         return 0
     if args.command == "build":
         return build_book()
@@ -239,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             "demo": lambda: instructor.demo_command(course, args.trainees, args.seed),
         }
         return handlers[args.command]()
-    return serve(args.book_port, args.lab_port)
+    return serve(args.book_port, args.lab_port, args.trainee)
 
 
 if __name__ == "__main__":

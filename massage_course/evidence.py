@@ -13,9 +13,12 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import resources
 
-import numpy as np
+from .data_files import load_yaml, needs_jupyterlab, require
 
-from .data_files import load_yaml, require
+try:
+    import numpy as np
+except ImportError as error:  # no browser build of numpy (or matplotlib) that works offline
+    raise needs_jupyterlab("evidence explorer", "numpy and matplotlib") from error
 from .static_widgets import linked_views, show_quiz
 
 METHODS = ("FE", "DL", "REML")

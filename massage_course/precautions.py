@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import jsonschema
-
 from .anatomy import regions
-from .data_files import CourseDataError, load_yaml, require
+from .data_files import CourseDataError, load_yaml, needs_jupyterlab, require
+
+try:
+    import jsonschema
+except ImportError as error:  # its compiled part (rpds-py) has no offline browser build
+    raise needs_jupyterlab("session planner", "jsonschema") from error
 
 RULES_FILE = "massage_course/data/precaution_rules.yaml"
 LINE_TYPES = ["iv", "picc", "port", "central", "arterial"]

@@ -109,22 +109,22 @@ def grades_table(quiz: Quiz, trainees: list[TraineeResult]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_report(quiz: Quiz, grades: pd.DataFrame, items: pd.DataFrame, mastery: pd.DataFrame, folder: Path) -> list[Path]:
-    """Three PNG figures: the score distribution, item difficulty against discrimination, mastery per objective."""
+def report_figures(quiz: Quiz, grades: pd.DataFrame, items: pd.DataFrame, mastery: pd.DataFrame) -> dict:
+    """Three matplotlib figures by file-name suffix: the score distribution, item difficulty against discrimination,
+    mastery per objective. Their colours meet WCAG contrast (tests/test_plot_contrast.py)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    paths = []
+    figures = {}
     percents = grades["percent"].dropna().astype(float)
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.hist(percents, bins=range(0, 105, 5), color="#1f5f99", edgecolor="white")
     ax.axvline(quiz.pass_mark, color="#a0161b", linestyle="--", label=f"pass mark {quiz.pass_mark}%")
     ax.set(xlabel="Score (% of points)", ylabel="Trainees", title=f"{quiz.id}: scores of {len(percents)} trainees")
     ax.legend()
-    paths.append(folder / f"{quiz.id}-scores.png")
-    fig.tight_layout(); fig.savefig(paths[-1], dpi=110); plt.close(fig)
+    figures["scores"] = fig
 
     fig, ax = plt.subplots(figsize=(7, 5))
     ax.scatter(items["difficulty"], items["discrimination"], color="#1f5f99")
@@ -134,8 +134,7 @@ def plot_report(quiz: Quiz, grades: pd.DataFrame, items: pd.DataFrame, mastery: 
     ax.axhline(0, color="#555555", linewidth=0.8)
     ax.set(xlim=(-0.05, 1.05), xlabel="Difficulty (share of points earned; higher is easier)",
            ylabel="Discrimination (corrected item-total r)", title=f"{quiz.id}: how each question performed")
-    paths.append(folder / f"{quiz.id}-items.png")
-    fig.tight_layout(); fig.savefig(paths[-1], dpi=110); plt.close(fig)
+    figures["items"] = fig
 
     fig, ax = plt.subplots(figsize=(7, 0.4 * len(mastery) + 1.5))
     ax.barh(mastery["objective"], mastery["mastery"] * 100, color="#1f5f99")
@@ -144,8 +143,20 @@ def plot_report(quiz: Quiz, grades: pd.DataFrame, items: pd.DataFrame, mastery: 
     ax.set(xlim=(0, 100), xlabel="Cohort's share of the objective's points (%)",
            title=f"{quiz.id}: mastery per learning objective")
     ax.legend(loc="lower right")
-    paths.append(folder / f"{quiz.id}-objectives.png")
-    fig.tight_layout(); fig.savefig(paths[-1], dpi=110); plt.close(fig)
+    figures["objectives"] = fig
+    return figures
+
+
+def plot_report(quiz: Quiz, grades: pd.DataFrame, items: pd.DataFrame, mastery: pd.DataFrame, folder: Path) -> list[Path]:
+    """The report's figures as PNG files in ``folder``."""
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for suffix, fig in report_figures(quiz, grades, items, mastery).items():
+        paths.append(folder / f"{quiz.id}-{suffix}.png")
+        fig.tight_layout()
+        fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
     return paths
 
 

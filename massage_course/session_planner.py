@@ -6,9 +6,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import yaml
-
 from .anatomy import regions
+from .data_files import parse_yaml
 from .precautions import SessionPlan, compare_plans, plan_session, rule_book
 
 FINDING_WORDS = {
@@ -27,7 +26,8 @@ VERDICT_STYLE = {"matches": ("✔", "#1b5e20"), "too cautious": ("◐", "#6d4c00
 
 def load_teaching_charts(folder: str | Path = "charts") -> list[tuple[str, dict]]:
     """The synthetic teaching charts (YAML files), sorted by file name."""
-    return [(path.stem, yaml.safe_load(path.read_text(encoding="utf-8"))) for path in sorted(Path(folder).glob("*.yaml"))]
+    return [(path.stem, parse_yaml(path.read_text(encoding="utf-8"), str(path)))
+            for path in sorted(Path(folder).glob("*.yaml"))]
 
 
 def _place(key: str) -> str:

@@ -22,6 +22,9 @@ MUST_BE_IGNORED = [
     "venv/bin/python",
     "book/_static/vendor/requirejs/require.js",
     "_output/index.html",
+    "lite/static/pyodide/pyodide.asm.wasm",
+    "lite/wheels/ipywidgets-8.1.9-py3-none-any.whl",
+    "_contents/anatomy-map.ipynb",
 ]
 
 
@@ -37,5 +40,6 @@ def test_generated_and_trainee_files_are_ignored(path):
 
 @pytest.mark.skipif(git("rev-parse").returncode != 0, reason="not a git checkout")
 def test_course_sources_are_not_ignored():
-    for path in ["assignments/source/quiz-1-hospital/quiz-1-hospital.ipynb", "assignments/nbgrader_config.py"]:
+    for path in ["assignments/source/quiz-1-hospital/quiz-1-hospital.ipynb", "assignments/nbgrader_config.py",
+                 "lite/jupyter-lite.json", "lite/wheels.txt"]:
         assert git("check-ignore", "--no-index", "-q", path).returncode == 1, path

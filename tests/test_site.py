@@ -1,6 +1,7 @@
 """Every page of the built book in a real Chromium, served on 127.0.0.1 as on a hospital network that blocks outside
 sites: no console error, no failed request, nothing fetched from outside, no WCAG 2.1 A or AA violation found by
-axe-core; every internal link and anchor resolves; every self-check answers a click; every widget renders."""
+axe-core in the light and the dark theme; every internal link and anchor resolves; every self-check answers a click
+and works by keyboard alone, with visible focus and readable colours once answered; every widget renders."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
+from playwright.sync_api import expect
 
 from massage_course import assets
 from massage_course.cli import BUILD_HTML, PROJECT_ROOT
@@ -26,6 +28,13 @@ PAGES = ["index.html", "genindex.html", "search.html"] + [f"{name}.html" for nam
 CHAPTERS = [Path(name).name for name in TOC_FILES
             if (PROJECT_ROOT / "massage_course" / "data" / "self_checks" / f"{Path(name).name}.yaml").exists()]
 WIDGET_PAGES = [f"{name}.html" for name in TOC_FILES if name.startswith("notebooks/")]
+# Pages with a clickable self-check: every chapter's, the body map's muscle check and the evidence explorer's claims.
+QUIZ_PAGES = [f"book/{chapter}.html" for chapter in CHAPTERS] + ["notebooks/anatomy-map.html",
+                                                                  "notebooks/evidence-explorer.html"]
+MODES = ["light", "dark"]
+# Folders of the built site that hold no course page: sources, assets, and JupyterLite's own application (tested in
+# tests/test_lite.py).
+COURSE_PAGES_ONLY = {"_sources", "_static", "lite"}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -50,18 +59,35 @@ def open_page(browser, site, path):
     return context, page
 
 
+def switch_theme(page, mode: str) -> None:
+    """Light or dark, as the theme's own switcher sets it (on <html>), and check that the page really changed."""
+    page.evaluate("mode => { document.documentElement.dataset.theme = mode; "
+                  "document.documentElement.dataset.mode = mode; }", mode)
+    page.wait_for_function("""mode => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g)
+                                         .map(Number); return (r + g + b < 150) === (mode === 'dark'); }""", arg=mode)
+
+
+def run_axe(page, axe_source, context="document"):
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(content=axe_source)
+    result = page.evaluate(f"tags => axe.run({context}, {{runOnly: {{type: 'tag', values: tags}}}})", AXE_TAGS)
+    violations = [f"{v['id']} ({v['impact']}): {v['help']}; {len(v['nodes'])} element(s), first "
+                  f"{v['nodes'][0]['target']}: {v['nodes'][0]['failureSummary']}" for v in result["violations"]]
+    return result, violations
+
+
 @pytest.mark.parametrize("path", PAGES)
-def test_page_loads_offline_without_errors_and_passes_axe(browser, site, axe_source, path):
+def test_page_loads_offline_without_errors_and_passes_axe_in_both_themes(browser, site, axe_source, path):
     context, page = open_page(browser, site, path)
     try:
-        page.add_script_tag(content=axe_source)
-        result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
-        violations = [f"{v['id']} ({v['impact']}): {v['help']}; {len(v['nodes'])} element(s), first "
-                      f"{v['nodes'][0]['target']}" for v in result["violations"]]
+        found = {}
+        for mode in MODES:
+            switch_theme(page, mode)
+            result, found[mode] = run_axe(page, axe_source)
+            assert len(result["passes"]) > 10  # axe really ran its rules on this page
         assert page.problems == []
         assert outside(page.requests, site) == []
-        assert violations == []
-        assert len(result["passes"]) > 10  # axe really ran its rules on this page
+        assert found == {mode: [] for mode in MODES}
     finally:
         context.close()
 
@@ -75,6 +101,56 @@ def test_every_self_check_question_answers_a_click(browser, site, chapter):
             block = page.locator(".Quiz", has=page.locator(".MultipleChoiceQn", has_text=question["question"][:60]))
             block.locator("label.MCButton", has_text=right["text"]).first.click()
             block.locator(".Feedback.correct").wait_for(state="visible", timeout=5000)
+        assert page.problems == []
+    finally:
+        context.close()
+
+
+FOCUSED_RADIO = "document.activeElement.matches('.Quiz input[type=radio]')"
+
+
+def tab_to_next_quiz_question(page, limit=400):
+    """Press Tab until a self-check answer has the focus; a radio group is one tab stop, entered at its first answer."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED_RADIO):
+            return
+    raise AssertionError(f"no self-check answer reached with {limit} presses of Tab")
+
+
+@pytest.mark.parametrize("path", QUIZ_PAGES)
+def test_every_self_check_works_by_keyboard_alone_with_visible_focus_and_readable_colours(
+        browser, site, axe_source, path):
+    """Tab to each question, arrow keys to the right answer (each arrow chooses, as in any radio group); the focused
+    answer shows an outline. Then the answered quiz, right and wrong answers alike, passes axe's contrast rules in
+    both themes."""
+    context, page = open_page(browser, site, path)
+    try:
+        questions = page.locator(".Quiz .MultipleChoiceQn").count()
+        assert questions >= 1
+        for number in range(questions):
+            tab_to_next_quiz_question(page)
+            group = page.evaluate_handle("document.activeElement.closest('.MCButton').parentElement")
+            right = group.evaluate("g => [...g.children].findIndex(label => label.dataset.correct === 'true')")
+            assert page.evaluate("document.activeElement.closest('.MCButton') === document.activeElement"
+                                 ".closest('.MCButton').parentElement.children[0]"), "Tab entered a question mid-way"
+            outline = page.evaluate("getComputedStyle(document.activeElement.closest('.MCButton')).outlineStyle")
+            assert outline != "none", f"question {number + 1}: the focused answer shows no focus outline"
+            if right == 0:
+                page.keyboard.press("Space")  # focusing a radio does not choose it; Space does
+            for _ in range(right):
+                page.keyboard.press("ArrowDown")
+            expect(page.locator(".Quiz .Feedback").nth(number)).to_have_class(re.compile(r"\bcorrect\b"))
+        # leave the last question on a wrong answer, so both colours are checked once the animations end
+        page.keyboard.press("ArrowUp" if right > 0 else "ArrowDown")
+        page.locator(".Quiz .Feedback.incorrect").last.wait_for(state="visible", timeout=5000)
+        page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")
+        found = {}
+        for mode in MODES:
+            switch_theme(page, mode)
+            result, found[mode] = run_axe(page, axe_source, "'.Quiz'")
+            assert any(rule["id"] == "color-contrast" for rule in result["passes"])
+        assert found == {mode: [] for mode in MODES}
         assert page.problems == []
     finally:
         context.close()
@@ -119,7 +195,7 @@ def test_every_internal_link_and_anchor_resolves(built_html):
 
     broken, checked = [], 0
     for source in sorted(BUILD_HTML.rglob("*.html")):
-        if "_sources" in source.parts or "_static" in source.parts:
+        if COURSE_PAGES_ONLY & set(source.relative_to(BUILD_HTML).parts):
             continue
         for href in page(source).links:
             url = urlparse(href)
@@ -135,3 +211,42 @@ def test_every_internal_link_and_anchor_resolves(built_html):
                 broken.append(f"{source.relative_to(BUILD_HTML)}: {href} (no such anchor)")
     assert checked > 500
     assert broken == []
+
+
+class _Head(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.language, self.icons, self.in_title, self.title = None, [], False, ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.language = attrs.get("lang")
+        elif tag == "link" and "icon" in (attrs.get("rel") or "").split():
+            self.icons.append(attrs.get("href"))
+        self.in_title = tag == "title"
+
+    def handle_data(self, data):
+        if self.in_title:
+            self.title += data
+
+    def handle_endtag(self, tag):
+        self.in_title = False
+
+
+def test_every_page_has_a_language_a_title_and_an_icon_that_exists(built_html):
+    """A page without an icon makes the browser ask for /favicon.ico, a 404 in the console (the site's index.html,
+    the redirect to the first chapter, once did); a page without a language or a title fails WCAG 3.1.1 and 2.4.2."""
+    missing = []
+    pages = [p for p in sorted(BUILD_HTML.rglob("*.html")) if not COURSE_PAGES_ONLY & set(p.relative_to(BUILD_HTML).parts)]
+    for path in pages:
+        head = _Head()
+        head.feed(path.read_text(encoding="utf-8"))
+        name = path.relative_to(BUILD_HTML)
+        if not head.language or not head.title.strip():
+            missing.append(f"{name}: language {head.language!r}, title {head.title.strip()!r}")
+        if not head.icons or not all(icon.startswith("data:") or (path.parent / unquote(urlparse(icon).path)).is_file()
+                                     for icon in head.icons):
+            missing.append(f"{name}: icons {head.icons}")
+    assert "index.html" in {str(p.relative_to(BUILD_HTML)) for p in pages}
+    assert missing == []
