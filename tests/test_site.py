@@ -65,6 +65,9 @@ def switch_theme(page, mode: str) -> None:
                   "document.documentElement.dataset.mode = mode; }", mode)
     page.wait_for_function("""mode => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g)
                                          .map(Number); return (r + g + b < 150) === (mode === 'dark'); }""", arg=mode)
+    # the theme fades colours over a moment: check them once every transition has ended, not half-way
+    page.wait_for_function("document.getAnimations().filter(a => a instanceof CSSTransition)"
+                           ".every(a => a.playState !== 'running')")
 
 
 def run_axe(page, axe_source, context="document"):
