@@ -1,9 +1,11 @@
 """Benchmark: what each page of the built book weighs and how long it takes to load, in headless Chromium.
 
 Run by hand, after a build:  .venv/bin/python benchmarks/pages.py [--runs 3]
-The book is served on 127.0.0.1 as `./course start` serves it, each page is opened in a fresh browser context (an
-empty cache, as on a trainee's first visit) and every response is counted: bytes over the wire (headers and bodies
-as Chromium received them) and the time until the page's load event and until the network is idle. Then each
+The book is served on 127.0.0.1 as `./course start` serves it (compressed for browsers that accept it), each page is
+opened in a fresh browser context (an empty cache, as on a trainee's first visit) and the server counts what it sends:
+requests and bytes over the wire (headers and bodies, including what JupyterLite's kernel fetches from its worker,
+which the browser's page events do not show), with the time until the page's load event and until the network is
+idle. Then each
 interactive notebook is opened in JupyterLite and run: bytes and the time until its first output, as a trainee who
 follows the page's link meets it. Budget: 1 MB per chapter page without JupyterLite. The figures go in the issue note,
 not in a test.
@@ -12,8 +14,11 @@ not in a test.
 from __future__ import annotations
 
 import argparse
+import functools
+import http.server
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -25,7 +30,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from massage_course.cli import free_port, serve_book  # noqa: E402
+from massage_course.cli import BUILD_HTML, QuietHandler, free_port  # noqa: E402
 
 CHAPTER_BUDGET = 1_000_000  # bytes
 CHROMIUM = "/usr/bin/chromium"
@@ -38,22 +43,49 @@ def toc_pages() -> list[str]:
     return [toc["root"]] + [entry["file"] for part in toc["parts"] for entry in part["chapters"]]
 
 
+class CountingHandler(QuietHandler):
+    """The course's handler, counting the requests it answers and every byte it writes."""
+
+    lock = threading.Lock()
+    requests = 0
+    sent = 0
+
+    def setup(self):
+        super().setup()
+        handler, wire = type(self), self.wfile
+
+        class Counted:
+            def write(self, data):
+                with handler.lock:
+                    handler.sent += len(data)
+                return wire.write(data)
+
+            def __getattr__(self, name):
+                return getattr(wire, name)
+
+        self.wfile = Counted()
+
+    def log_request(self, code="-", size="-"):
+        with type(self).lock:
+            type(self).requests += 1
+
+
 def measure(browser, url: str, ready) -> dict:
-    """Open ``url`` in a fresh context; ``ready(page)`` waits for what counts as loaded. Bytes of every response."""
+    """Open ``url`` in a fresh context; ``ready(page)`` waits for what counts as loaded."""
     context = browser.new_context()
     page = context.new_page()
-    sizes, outside = [], []
-    page.on("requestfinished", lambda request: sizes.append(request.sizes()))
+    outside = []
     page.on("request", lambda request: outside.append(request.url) if "127.0.0.1" not in request.url
             and not request.url.startswith("data:") else None)
+    CountingHandler.requests = CountingHandler.sent = 0
     start = time.perf_counter()
     page.goto(url)
     loaded = time.perf_counter() - start
     ready(page)
     settled = time.perf_counter() - start
     context.close()
-    transferred = sum(s["responseBodySize"] + s["responseHeadersSize"] for s in sizes)
-    return {"bytes": transferred, "requests": len(sizes), "load": loaded, "ready": settled, "outside": outside}
+    return {"bytes": CountingHandler.sent, "requests": CountingHandler.requests, "load": loaded, "ready": settled,
+            "outside": outside}
 
 
 def page_ready(page):
@@ -79,7 +111,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="loads per page; the median is shown (default 3)")
     args = parser.parse_args()
-    server = serve_book(free_port(8000))
+    if not (BUILD_HTML / "index.html").exists():
+        raise SystemExit("Build the book first: ./course build")
+    handler = functools.partial(CountingHandler, directory=str(BUILD_HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port(8000)), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     site = f"http://127.0.0.1:{server.server_address[1]}"
     console = Console()
     over_budget = []

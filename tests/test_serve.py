@@ -75,3 +75,31 @@ def test_run_command_serves_book_and_jupyterlab_with_formgrader(running_course):
     listed = {assignment["name"] for assignment in json.loads(body)}
     assert {path.name for path in (PROJECT_ROOT / "assignments" / "source").iterdir()} <= listed
     assert len(listed) >= 6
+
+
+def test_the_book_is_served_compressed_to_browsers_that_accept_it(built_html):
+    """As a production web server does: text and scripts gzip-compressed when the browser says it accepts that, the
+    same bytes once decompressed; untouched for a client that does not; images and wheels never."""
+    import gzip
+    import urllib.request
+
+    from massage_course.cli import serve_book
+
+    server = serve_book(free_port(0))
+    site = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def get(path: str, encoding: str | None):
+        request = urllib.request.Request(site + path, headers={"Accept-Encoding": encoding} if encoding else {})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.headers.get("Content-Encoding"), response.read()
+
+    try:
+        page = (built_html / "book" / "safety.html").read_bytes()
+        encoding, body = get("/book/safety.html", "gzip, deflate")
+        assert encoding == "gzip" and gzip.decompress(body) == page and len(body) < len(page) / 3
+        assert get("/book/safety.html", None) == (None, page)
+        assert get("/book/safety.html?x=1", "gzip")[0] == "gzip"  # a query does not change the file
+        wheel = next((built_html / "lite" / "static" / "pyodide").glob("*.whl"))
+        assert get(f"/lite/static/pyodide/{wheel.name}", "gzip") == (None, wheel.read_bytes())
+    finally:
+        server.shutdown()
