@@ -91,6 +91,10 @@ def test_page_loads_offline_without_errors_and_passes_axe_in_both_themes(browser
         assert page.problems == []
         assert outside(page.requests, site) == []
         assert found == {mode: [] for mode in MODES}
+        # icon glyphs (web-font characters) must not end up in the names a screen reader reads for the controls
+        controls = [line for line in page.locator("body").aria_snapshot().splitlines()
+                    if re.match(r"\s*- (button|link)", line)]
+        assert [line for line in controls if re.search("[\ue000-\uf8ff]", line)] == []
     finally:
         context.close()
 
