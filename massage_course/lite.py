@@ -71,9 +71,12 @@ def fetch_wheels() -> list[Path]:
     pinned = [line.split()[0] for line in WHEELS_FILE.read_text().splitlines() if line and not line.startswith("#")]
     wanted = {(canonicalize_name(spec.split("==")[0]), spec.split("==")[1]) for spec in pinned}
 
+    def pinned_version(path: Path) -> tuple[str, str]:
+        name, version, _, _ = parse_wheel_filename(path.name)
+        return name, str(version)
+
     def cached() -> list[Path]:
-        return [path for path in sorted(WHEEL_CACHE.glob("*.whl"))
-                if (lambda n, v, *_: (n, str(v)))(*parse_wheel_filename(path.name)) in wanted]
+        return [path for path in sorted(WHEEL_CACHE.glob("*.whl")) if pinned_version(path) in wanted]
 
     if len(cached()) < len(wanted):
         print("Fetching the in-browser Python's wheels from PyPI...", flush=True)
