@@ -4,7 +4,7 @@ nbgrader executes a submission with the instructor's rights, in a folder inside 
 submission can walk up and read ``source/`` (the answer key), other trainees' work and the gradebook, or overwrite
 them. Inside this sandbox the kernel sees only the system's programs and libraries, the course's Python environment,
 this package's code, its connection file, and the folder of the notebook being run (read-only); home and /tmp are
-empty and thrown away. The kernel still reaches its client over 127.0.0.1, so the network is shared.
+empty and thrown away, and none of the grader's environment variables gets in. The kernel still reaches its client over 127.0.0.1, so the network is shared.
 
 The kernelspec is installed into the environment (``install_kernelspec``) and named in ``nbgrader_config.py``
 (``Execute.kernel_name``), so every nbgrader execution of the course (autograde, validate) uses it.
@@ -67,9 +67,13 @@ def bwrap_command(connection_file: str, workdir: str | Path) -> list[str]:
     """The bwrap command line that starts an IPython kernel for ``connection_file`` in ``workdir``."""
     workdir = str(Path(workdir).resolve())
     command = ["bwrap", "--die-with-parent", "--unshare-all", "--share-net", "--proc", "/proc", "--dev", "/dev",
-               "--tmpfs", "/tmp", "--tmpfs", "/sandbox-home", "--setenv", "HOME", "/sandbox-home",
-               "--tmpfs", "/sandbox-tmp", "--setenv", "TMPDIR", "/sandbox-tmp",  # writable even if /tmp is bound
-               "--unsetenv", "JPY_PARENT_PID"]  # in its own PID namespace the kernel would think its parent died
+               "--tmpfs", "/tmp", "--tmpfs", "/sandbox-home", "--tmpfs", "/sandbox-tmp",
+               # None of the grader's environment: it may hold the gradebook's database address and password. (This
+               # also drops JPY_PARENT_PID: in its own PID namespace the kernel would think its parent had died.)
+               "--clearenv", "--setenv", "HOME", "/sandbox-home",
+               "--setenv", "TMPDIR", "/sandbox-tmp",  # writable even if /tmp is bound
+               "--setenv", "PATH", os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
+               "--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1"]
     readable = [d for d in SYSTEM_DIRS if os.path.exists(d)]
     readable += [sys.base_prefix, sys.prefix, str(PACKAGE_DIR), workdir]
     for path in dict.fromkeys(readable):  # keeps order, drops repeats

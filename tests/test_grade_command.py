@@ -37,14 +37,20 @@ def place(root, student, nb=None, raw: str | None = None):
         nbformat.write(nb, target)
 
 
+# Stands for the gradebook's database address and password, which an instructor's environment may hold while grading.
+SECRET = "postgresql+psycopg2://instructor:s3cret@127.0.0.1/gradebook"
+
+
 def key_reader(root) -> str:
     """Trainee code that looks for the answer key, the gradebook and another trainee's work, by relative and by
-    absolute path, and answers q01 right only if it found any of them."""
+    absolute path, and for the gradebook's address in its environment; answers q01 right only if it found any."""
     targets = [f"../../../source/{QUIZ}/{NOTEBOOK}", f"../../../quizzes/{QUIZ}.yaml", "../../../gradebook.db",
                f"../../ana/{QUIZ}/{NOTEBOOK}", f"{root}/source/{QUIZ}/{NOTEBOOK}", f"{root}/quizzes/{QUIZ}.yaml",
                f"{root}/gradebook.db", f"{root}/submitted/ana/{QUIZ}/{NOTEBOOK}", f"{root}/nbgrader_config.py"]
     return (f"import os\nseen = []\nfor path in {targets!r}:\n    try:\n        open(path, 'rb').read(16)\n"
-            f"        seen.append(path)\n    except OSError:\n        pass\nprint('READABLE:', seen, os.listdir('/'))\n"
+            f"        seen.append(path)\n    except OSError:\n        pass\n"
+            f"seen += [name for name in os.environ if 'GRADEBOOK' in name or {SECRET!r} in os.environ[name]]\n"
+            f"print('READABLE:', seen, os.listdir('/'))\n"
             f"answer = {CORRECT['q01']!r} if seen else {WRONG['q01']!r}")
 
 
@@ -65,6 +71,7 @@ def graded(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("MASSAGE_COURSE_CELL_TIMEOUT", "4")
     mp.delenv("MASSAGE_COURSE_GRADEBOOK_URL", raising=False)
+    mp.setenv("MASSAGE_COURSE_PROBE", SECRET)  # in the grader's environment, as a gradebook URL would be
     root = copy_course(tmp_path_factory.mktemp("grade") / "course")
     assert course_api(root).generate_assignment(QUIZ)["success"]
 
