@@ -48,13 +48,18 @@ def free_port(preferred: int) -> int:
     raise RuntimeError("no free port on 127.0.0.1")
 
 
-def serve_book(port: int) -> http.server.ThreadingHTTPServer:
-    """Serve the built book on 127.0.0.1 only, in a background thread."""
+def serve_book(port: int, prefix: str = "/", background: bool = True) -> http.server.ThreadingHTTPServer:
+    """Serve the built book on 127.0.0.1 only, in a background thread (or in this one: ``background=False``).
+    ``prefix``: the address the book sits under, e.g. /services/book/ behind the course hub's proxy."""
     if not (BUILD_HTML / "index.html").exists():
         raise SystemExit("The book has not been built yet: run ./course start (or ./course build) first.")
     handler = functools.partial(QuietHandler, directory=str(BUILD_HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
+    if background:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    else:
+        server.serve_forever()
     return server
 
 
@@ -74,6 +79,12 @@ def gzipped(path: str, modified_ns: int) -> bytes:
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 (the standard library's name)
         pass
+
+    def translate_path(self, path):
+        prefix = getattr(self.server, "prefix", "/")
+        if prefix != "/" and (path + "/").startswith(prefix):
+            path = "/" + path[len(prefix):]
+        return super().translate_path(path)
 
     def do_GET(self):
         path = Path(self.translate_path(self.path))
@@ -96,7 +107,8 @@ def prepare_exchange() -> Path:
     """nbgrader's exchange folder must exist and be writable by everyone who submits."""
     exchange = Path(os.environ.get("MASSAGE_COURSE_EXCHANGE", COURSE_ROOT / "exchange"))
     exchange.mkdir(parents=True, exist_ok=True)
-    exchange.chmod(0o777)
+    if exchange.stat().st_uid == os.geteuid():  # the course hub's shared exchange is root's, set up by hub.py
+        exchange.chmod(0o777)
     return exchange
 
 
@@ -320,7 +332,26 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--trainee", action="store_true",
                               help="a trainee's JupyterLab: the Assignments list only, without nbgrader's instructor "
                                    "tools (formgrader, creating assignments, course list)")
+    book_parser = commands.add_parser("serve-book", help="serve the built book only (the course hub runs this)")
+    book_parser.add_argument("--port", type=int, default=8000)
+    book_parser.add_argument("--prefix", default=os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/"),
+                             help="the address the book sits under (default: the hub service's, or /)")
+    hub_parser = commands.add_parser(
+        "hub", help="the course hub for a cohort (as root): accounts from a roster, JupyterHub, the book beside it")
+    hub_parser.add_argument("--roster", required=True,
+                            help="YAML file with the lists 'instructors' and 'trainees' (login names)")
+    hub_parser.add_argument("--state", default="/srv/massage-course",
+                            help="where the course folder, the exchange and the hub's own files live")
+    hub_parser.add_argument("--port", type=int, default=8000)
+    hub_parser.add_argument("--ip", default="127.0.0.1", help="address to listen on (put HTTPS in front of it)")
     args = parser.parse_args(argv)
+    if args.command == "serve-book":
+        serve_book(args.port, args.prefix, background=False)
+        return 0
+    if args.command == "hub":
+        from .hub import hub_command
+
+        return hub_command(args.roster, args.state, args.port, args.ip)
     if args.command.startswith("fetch-assets"):
         assets.fetch_vendor_assets(force=args.command == "fetch-assets")
         from . import lite

@@ -32,12 +32,17 @@ def kernelspec_dir(prefix: str | Path = sys.prefix) -> Path:
     return Path(prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
 
 
+def _environment_python() -> str:
+    """The environment's Python by one name, whether this process was started as python, python3 or python3.11."""
+    python = Path(sys.prefix) / "bin" / "python"
+    return str(python) if python.exists() else sys.executable
+
+
 def install_kernelspec(prefix: str | Path = sys.prefix) -> Path:
     """Write the sandboxed kernel's kernelspec into the environment (idempotent)."""
     folder = kernelspec_dir(prefix)
-    folder.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [sys.executable, "-m", "massage_course.sandbox", "-f", "{connection_file}"],
+        "argv": [_environment_python(), "-m", "massage_course.sandbox", "-f", "{connection_file}"],
         "display_name": "Python 3 (course grading sandbox)",
         "language": "python",
         # An interrupt must reach the kernel as a message: a signal would hit bubblewrap, which ends the sandbox
@@ -46,8 +51,15 @@ def install_kernelspec(prefix: str | Path = sys.prefix) -> Path:
     }
     target = folder / "kernel.json"
     text = json.dumps(spec, indent=2) + "\n"
-    if not target.exists() or target.read_text() != text:
+    if target.exists() and target.read_text() == text:
+        return folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
+    except PermissionError:  # e.g. an instructor's account on the course hub, where the environment is root's
+        raise SandboxUnavailable(f"the grading sandbox's kernel is missing or outdated in {folder}, and this account "
+                                 "may not install it: run `massage-course install-sandbox` as the environment's "
+                                 "owner (./course setup does)") from None
     return folder
 
 

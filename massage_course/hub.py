@@ -1,0 +1,300 @@
+"""The course hub: JupyterHub for a whole cohort on one machine (``massage-course hub``, as root).
+
+nbgrader knows a trainee by the operating-system account running their JupyterLab (toolchain.md, item 8), so a cohort
+needs one account per person, and JupyterHub to log people in and start each one's JupyterLab as that account. This
+module prepares the machine from a roster and starts the hub:
+
+- accounts: one per roster name, private home folders; instructors also in the group ``course-instructors``;
+- the course folder (nbgrader's source, submissions, grades, gradebook) readable by instructors only;
+- nbgrader's exchange, where trainees may drop submissions but not read each other's;
+- Jupyter settings per role: a trainee's JupyterLab has nbgrader's Assignments list and Validate, never the formgrader;
+  only an instructor's server gets the gradebook's address;
+- the built book, served beside the hub at /services/book/.
+
+``jupyterhub_config.py`` (next to this file) reads the settings this module writes; the hub's own state (its database,
+cookie secret, the pilot's passwords) stays in a root-only folder.
+"""
+
+from __future__ import annotations
+
+import grp
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cli import BUILD_HTML, INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS, PROJECT_ROOT, write_if_changed
+from .data_files import CourseDataError, parse_yaml
+from .grading import COURSE_ROOT
+
+COURSE_ID = "hospital-massage"  # as in assignments/nbgrader_config.py (a test checks they agree)
+INSTRUCTOR_GROUP = "course-instructors"
+DEFAULT_STATE = Path("/srv/massage-course")
+HUB_CONFIG = Path(__file__).resolve().parent / "jupyterhub_config.py"
+PROXY_PACKAGE = PROJECT_ROOT / "deploy" / "hub"  # package.json + package-lock.json: the proxy, pinned
+PROXY_INSTALL = PROJECT_ROOT / ".course" / "hub-proxy"
+# Login names: what useradd accepts everywhere and nbgrader can use in file names (no "+", which it splits on).
+NAME = re.compile(r"[a-z][a-z0-9-]{0,30}")
+
+
+class HubError(Exception):
+    """Something the person starting the hub must fix; the message says what."""
+
+
+@dataclass(frozen=True)
+class Roster:
+    instructors: tuple[str, ...]
+    trainees: tuple[str, ...]
+
+    @property
+    def everyone(self) -> tuple[str, ...]:
+        return self.instructors + self.trainees
+
+
+def load_roster(path: Path) -> Roster:
+    """Read a roster file: YAML with the lists ``instructors`` and ``trainees`` (login names)."""
+    try:
+        data = parse_yaml(Path(path).read_text(encoding="utf-8"), f"the roster {path}")
+    except OSError as error:
+        raise HubError(f"cannot read the roster {path}: {error.strerror}") from None
+    except CourseDataError as error:
+        raise HubError(str(error)) from None
+    if not isinstance(data, dict) or set(data) - {"instructors", "trainees"}:
+        raise HubError(f"the roster {path} must have two lists, 'instructors' and 'trainees', and nothing else")
+    lists = {}
+    for role in ("instructors", "trainees"):
+        names = data.get(role) or []
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise HubError(f"'{role}' in {path} must be a list of login names")
+        bad = [n for n in names if not NAME.fullmatch(n)]
+        if bad:
+            raise HubError(f"not usable as login names in {path}: {', '.join(bad)} (lower-case letters, digits and "
+                           "'-', starting with a letter, at most 31 characters)")
+        lists[role] = tuple(names)
+    repeated = sorted({n for n in lists["instructors"] + lists["trainees"]
+                       if (lists["instructors"] + lists["trainees"]).count(n) > 1})
+    if repeated:
+        raise HubError(f"named more than once in {path}: {', '.join(repeated)} (one role per person)")
+    if not lists["instructors"]:
+        raise HubError(f"{path} names no instructor: someone has to release and grade the quizzes")
+    return Roster(lists["instructors"], lists["trainees"])
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the hub keeps everything on this machine."""
+    state: Path
+
+    @property
+    def course(self) -> Path:  # nbgrader's course folder: instructors only
+        return self.state / "course"
+
+    @property
+    def exchange(self) -> Path:  # nbgrader's exchange: everyone, with nbgrader's own permissions inside
+        return self.state / "exchange"
+
+    @property
+    def jupyter(self) -> Path:  # Jupyter settings per role
+        return self.state / "jupyter"
+
+    @property
+    def hub(self) -> Path:  # the hub's database, cookie secret, passwords: root only
+        return self.state / "hub"
+
+
+def _run(*command: str) -> None:
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise HubError(f"{' '.join(command)} failed: {(result.stderr or result.stdout).strip()}")
+
+
+def _exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def ensure_accounts(roster: Roster) -> None:
+    """An account per person (home folder private to them), instructors in the instructors' group."""
+    try:
+        grp.getgrnam(INSTRUCTOR_GROUP)
+    except KeyError:
+        _run("groupadd", "--system", INSTRUCTOR_GROUP)
+    for name in roster.everyone:
+        if not _exists(name):
+            _run("useradd", "--create-home", "--shell", "/bin/bash", "--user-group", name)
+        os.chmod(pwd.getpwnam(name).pw_dir, 0o700)  # Debian's default home is readable by everyone
+    members = set(grp.getgrnam(INSTRUCTOR_GROUP).gr_mem)
+    for name in roster.instructors:
+        if name not in members:
+            _run("usermod", "--append", "--groups", INSTRUCTOR_GROUP, name)
+    for name in members & set(roster.trainees):  # someone who moved from instructor to trainee
+        _run("gpasswd", "--delete", name, INSTRUCTOR_GROUP)
+
+
+def _chown_tree(path: Path, user: str, group: str) -> None:
+    uid, gid = pwd.getpwnam(user).pw_uid, grp.getgrnam(group).gr_gid
+    for folder, dirs, files in os.walk(path):
+        for entry in [folder, *(os.path.join(folder, f) for f in files)]:
+            os.chown(entry, uid, gid)
+        for d in dirs:
+            os.chown(os.path.join(folder, d), uid, gid)
+
+
+def prepare_course(site: Site, roster: Roster) -> None:
+    """The course folder (first time: a copy of assignments/ without any trainee data) and the exchange."""
+    owner = roster.instructors[0]
+    site.state.mkdir(parents=True, exist_ok=True)
+    site.state.chmod(0o755)
+    if not site.course.exists():
+        site.course.mkdir()
+        shutil.copy(COURSE_ROOT / "nbgrader_config.py", site.course)
+        for name in ("source", "quizzes"):
+            shutil.copytree(COURSE_ROOT / name, site.course / name)
+    _chown_tree(site.course, owner, INSTRUCTOR_GROUP)
+    for folder, _, _ in os.walk(site.course):  # instructors share it; nobody else may even list it
+        os.chmod(folder, 0o2770)
+    # nbgrader wants the exchange root writable by everyone (it checks the mode); the sticky bit stops anyone from
+    # renaming or deleting what others put there. The course's folder in it belongs to the instructor who releases,
+    # made now so that no trainee can create it first.
+    site.exchange.mkdir(exist_ok=True)
+    site.exchange.chmod(0o1777)
+    course_exchange = site.exchange / COURSE_ID
+    course_exchange.mkdir(exist_ok=True)
+    os.chown(course_exchange, pwd.getpwnam(owner).pw_uid, grp.getgrnam(INSTRUCTOR_GROUP).gr_gid)
+    course_exchange.chmod(0o755)
+
+
+# What a trainee's nbgrader needs: the course id and the exchange, written out (the course folder is closed to them).
+TRAINEE_NBGRADER = '''"""Written by massage_course/hub.py: what a trainee's nbgrader needs (course id and exchange), nothing more."""
+c.CourseDirectory.course_id = {course_id!r}
+c.Exchange.root = {exchange!r}
+'''
+# An instructor's nbgrader reads the course's own configuration (gradebook address from the environment).
+INSTRUCTOR_NBGRADER = '''"""Written by massage_course/hub.py: an instructor's nbgrader uses the course folder's own configuration."""
+from traitlets.config.loader import PyFileConfigLoader
+
+c.merge(PyFileConfigLoader("nbgrader_config.py", path={course!r}).load_config())
+'''
+
+
+def write_jupyter_settings(site: Site) -> dict[str, Path]:
+    """One Jupyter config folder per role; the spawner points JUPYTER_CONFIG_PATH at the person's."""
+    trainee, instructor = site.jupyter / "trainee", site.jupyter / "instructor"
+    write_if_changed(trainee / "nbgrader_config.py",
+                     TRAINEE_NBGRADER.format(course_id=COURSE_ID, exchange=str(site.exchange)))
+    server = {"ServerApp": {"jpserver_extensions": {name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}}}
+    write_if_changed(trainee / "jupyter_server_config.json", json.dumps(server, indent=2) + "\n")
+    page = {"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_LAB_PLUGINS}}
+    write_if_changed(trainee / "labconfig" / "page_config.json", json.dumps(page, indent=2) + "\n")
+    write_if_changed(instructor / "nbgrader_config.py", INSTRUCTOR_NBGRADER.format(course=str(site.course)))
+    for folder, _, files in os.walk(site.jupyter):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+    return {"trainee": trainee, "instructor": instructor}
+
+
+def check_environment_is_shared() -> None:
+    """Every account runs JupyterLab from the course's Python environment: it must be readable by all."""
+    python = Path(os.path.realpath(sys.executable))
+    for path in [python, Path(sys.prefix), PROJECT_ROOT / "massage_course", PROJECT_ROOT / "notebooks"]:
+        for folder in [path, *path.parents]:
+            if not folder.stat().st_mode & 0o005 == 0o005:
+                raise HubError(f"{folder} is closed to other accounts, so trainees could not run the course from "
+                               f"{path}; install the course where everyone can read it (e.g. under /opt or /srv)")
+
+
+def install_proxy() -> Path:
+    """JupyterHub's proxy from the npm registry, the exact versions of deploy/hub/package-lock.json (npm ci)."""
+    command = PROXY_INSTALL / "node_modules" / ".bin" / "configurable-http-proxy"
+    lock = PROXY_PACKAGE / "package-lock.json"
+    stamp = PROXY_INSTALL / "package-lock.json"
+    if command.exists() and stamp.exists() and stamp.read_bytes() == lock.read_bytes():
+        return command
+    if shutil.which("npm") is None:
+        raise HubError("npm is needed to install JupyterHub's proxy: apt-get install npm (./course setup does)")
+    PROXY_INSTALL.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(PROXY_PACKAGE / name, PROXY_INSTALL / name)
+    result = subprocess.run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund", "--loglevel=error"],
+                            cwd=PROXY_INSTALL, capture_output=True, text=True)
+    if result.returncode != 0 or not command.exists():
+        raise HubError(f"installing the proxy failed: {(result.stderr or result.stdout).strip()[-800:]}")
+    return command
+
+
+def prepare(roster_path: Path, state: Path = DEFAULT_STATE, port: int = 8000, ip: str = "127.0.0.1",
+            gradebook_url: str | None = None, admin_token: str | None = None) -> Path:
+    """Everything the hub needs on this machine; returns the settings file jupyterhub_config.py reads."""
+    if os.geteuid() != 0:
+        raise HubError("the hub starts each person's JupyterLab as their own account, so it must run as root "
+                       "(sudo ./course hub ...)")
+    if not (BUILD_HTML / "index.html").exists():
+        raise HubError("the book has not been built yet: run ./course build first")
+    roster = load_roster(roster_path)
+    check_environment_is_shared()
+    site = Site(Path(state).resolve())
+    ensure_accounts(roster)
+    prepare_course(site, roster)
+    jupyter = write_jupyter_settings(site)
+    from .sandbox import install_kernelspec
+
+    install_kernelspec()  # instructors grade in it and may not write to the shared environment themselves
+    site.hub.mkdir(parents=True, exist_ok=True)
+    site.hub.chmod(0o700)
+    from .cli import free_port
+
+    settings = {
+        "ip": ip, "port": port,
+        # the hub's own API and the proxy's API: internal, on loopback, any free ports
+        "hub_port": free_port(port + 81), "proxy_api_port": free_port(port + 1), "book_port": free_port(port + 2),
+        "instructors": list(roster.instructors), "trainees": list(roster.trainees),
+        "course": str(site.course), "exchange": str(site.exchange), "hub_state": str(site.hub),
+        "jupyter": {role: str(path) for role, path in jupyter.items()},
+        "python_bin": str(Path(sys.executable).parent), "python": sys.executable,
+        "notebooks": str(PROJECT_ROOT / "notebooks"), "book": str(BUILD_HTML),
+        "proxy": str(install_proxy()),
+        "gradebook_url": gradebook_url, "admin_token": admin_token,
+    }
+    path = site.hub / "settings.json"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # may hold the gradebook's password
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(settings, handle, indent=2)
+    return path
+
+
+def start(settings: Path) -> subprocess.Popen:
+    """Start JupyterHub with the course's configuration (it starts the proxy and the book service itself)."""
+    hub_state = Path(json.loads(settings.read_text())["hub_state"])
+    env = {**os.environ, "MASSAGE_COURSE_HUB_SETTINGS": str(settings),
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    env.pop("MASSAGE_COURSE_GRADEBOOK_URL", None)  # handed to instructors' servers only, from the settings
+    return subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)], cwd=hub_state, env=env)
+
+
+def hub_command(roster: str, state: str, port: int, ip: str) -> int:
+    """``massage-course hub``: prepare the machine, then run the hub until Ctrl+C."""
+    try:
+        settings = prepare(Path(roster), Path(state), port, ip,
+                           gradebook_url=os.environ.get("MASSAGE_COURSE_GRADEBOOK_URL"),
+                           admin_token=os.environ.get("MASSAGE_COURSE_HUB_ADMIN_TOKEN"))
+    except HubError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"\nThe course hub is starting (Ctrl+C stops it):\n  Log in:  http://{ip}:{port}/\n"
+          f"  Book:    http://{ip}:{port}/services/book/\n"
+          "  The first password each person types becomes theirs (only names on the roster can log in).\n", flush=True)
+    hub = start(settings)
+    try:
+        return hub.wait()
+    except KeyboardInterrupt:
+        hub.terminate()
+        return hub.wait(timeout=30)
