@@ -30,6 +30,10 @@ c.Execute.timeout = int(os.environ.get("MASSAGE_COURSE_CELL_TIMEOUT", "30"))
 # often stalls in ipykernel's last output flush until jupyter_client terminates it 2.5 s later (measured: 3 of 4).
 c.Execute.shutdown_kernel = "immediate"
 
+# Collect a trainee's submission only if that trainee's account wrote it (nbgrader itself only warns):
+# a trainee who submits with --student ANOTHER cannot replace that trainee's work (massage_course/exchange.py).
+c.ExchangeFactory.collect = "massage_course.exchange.OwnerCheckedCollect"
+
 # Submissions downloaded from an LMS (zip_collect): files named <trainee id>_<quiz>.ipynb (nbgrader matches the
 # whole extracted path, hence the leading .*/); Canvas-style numeric ids,
 # "late_" and a resubmission suffix ("-1") are allowed, e.g. smithj_late_1234_5678_quiz-1-hospital-1.ipynb.

@@ -271,13 +271,15 @@ def prepare(roster_path: Path, state: Path = DEFAULT_STATE, port: int = 8000, ip
     return path
 
 
-def start(settings: Path) -> subprocess.Popen:
-    """Start JupyterHub with the course's configuration (it starts the proxy and the book service itself)."""
+def start(settings: Path, log=None) -> subprocess.Popen:
+    """Start JupyterHub with the course's configuration (it starts the proxy and the book service itself), in a
+    process group of its own, so that stopping the group stops everything the hub started."""
     hub_state = Path(json.loads(settings.read_text())["hub_state"])
     env = {**os.environ, "MASSAGE_COURSE_HUB_SETTINGS": str(settings),
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     env.pop("MASSAGE_COURSE_GRADEBOOK_URL", None)  # handed to instructors' servers only, from the settings
-    return subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)], cwd=hub_state, env=env)
+    return subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)], cwd=hub_state, env=env,
+                            start_new_session=True, stdout=log, stderr=subprocess.STDOUT if log else None)
 
 
 def hub_command(roster: str, state: str, port: int, ip: str) -> int:

@@ -76,6 +76,9 @@ def collect_command(course: Path, quiz: str) -> int:
         return _error(f"collect failed: {(result.get('error') or result.get('log'))[-800:]}")
     count = len(list((course / "submitted").glob(f"*/{quiz}")))
     console.print(f"Collected {quiz}: {count} submission(s) in {course / 'submitted'}. Next: grade {quiz}")
+    for line in (result.get("log") or "").splitlines():
+        if "Refused" in line:  # a submission written in another trainee's name (massage_course/exchange.py)
+            console.print(f"[yellow]not collected[/] {line.split('Refused', 1)[1].strip(' :')}", highlight=False)
     return 0
 
 

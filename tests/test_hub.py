@@ -12,7 +12,6 @@ import pwd
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -157,10 +156,7 @@ def cohort(built_html, tmp_path_factory):
         psql = ["psql", "-h", str(socket_dir), "-v", "ON_ERROR_STOP=1", "-c"]
         as_postgres(*psql, f'CREATE ROLE "{INSTRUCTOR}" LOGIN')
         as_postgres(*psql, f'CREATE DATABASE gradebook OWNER "{INSTRUCTOR}"')
-        process = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(hub.HUB_CONFIG)],
-                                   cwd=json.loads(settings.read_text())["hub_state"], start_new_session=True,
-                                   env={**os.environ, "MASSAGE_COURSE_HUB_SETTINGS": str(settings)},
-                                   stdout=open(work / "hub.log", "w"), stderr=subprocess.STDOUT)
+        process = hub.start(settings, log=open(work / "hub.log", "w"))
         the_hub = Hub(f"http://127.0.0.1:{port}", admin_token, work / "state", gradebook_url)
         deadline = time.monotonic() + 60
         while True:
@@ -233,7 +229,17 @@ def graded(cohort):
         submitted = the_hub.server(trainee, "POST", "/assignments/submit",
                                    data={"course_id": COURSE_ID, "assignment_id": QUIZ})
         assert submitted.status_code == 200 and json.loads(submitted.text)["success"], submitted.text
-    formgrader(the_hub, "collect")
+    # trainee 3 submits again, in trainee 1's name (nbgrader's submit takes any name given with --student): it must
+    # not replace trainee 1's work
+    impostor, victim = TRAINEES[2], TRAINEES[0]
+    printed = the_hub.run_python(impostor, (
+        "import os, subprocess, sys\n"
+        f"r = subprocess.run([sys.executable, '-m', 'nbgrader', 'submit', {QUIZ!r}, '--course', {COURSE_ID!r}, "
+        f"'--student', {victim!r}], capture_output=True, text=True)\n"
+        "print(r.returncode, r.stdout[-2000:], r.stderr[-2000:])"))
+    assert printed.startswith("0 ") and f"{victim}+{QUIZ}" in printed, printed
+    collected = formgrader(the_hub, "collect")
+    assert f"Refused {victim}+{QUIZ}+" in collected["log"] and f"the account {impostor} wrote it" in collected["log"]
     graded_output = instructor_runs(the_hub, "grade", QUIZ, f"--course={course}", "--workers=2")
     assert "EXIT 0" in graded_output, graded_output
     # the written answer, graded by hand in the formgrader (what the instructor's clicks send)

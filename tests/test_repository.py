@@ -25,6 +25,9 @@ MUST_BE_IGNORED = [
     "lite/static/pyodide/pyodide.asm.wasm",
     "lite/wheels/ipywidgets-8.1.9-py3-none-any.whl",
     "_contents/anatomy-map.ipynb",
+    ".course/hub-proxy/node_modules/configurable-http-proxy/package.json",
+    "roster.yaml",  # the course hub's roster names real people
+    "deploy/hub/roster.yaml",
 ]
 
 
@@ -41,5 +44,6 @@ def test_generated_and_trainee_files_are_ignored(path):
 @pytest.mark.skipif(git("rev-parse").returncode != 0, reason="not a git checkout")
 def test_course_sources_are_not_ignored():
     for path in ["assignments/source/quiz-1-hospital/quiz-1-hospital.ipynb", "assignments/nbgrader_config.py",
-                 "lite/jupyter-lite.json", "lite/wheels.txt"]:
+                 "lite/jupyter-lite.json", "lite/wheels.txt", "deploy/hub/roster.example.yaml",
+                 "deploy/hub/package-lock.json"]:
         assert git("check-ignore", "--no-index", "-q", path).returncode == 1, path
