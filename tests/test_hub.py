@@ -134,6 +134,7 @@ class Hub:
 def cohort(built_html, tmp_path_factory):
     ensure_postgres_installed()
     remove_accounts()  # left by an earlier run that was killed
+    group_existed = subprocess.run(["getent", "group", hub.INSTRUCTOR_GROUP], capture_output=True).returncode == 0
     work = Path(tempfile.mkdtemp(prefix="massage-hub-"))
     work.chmod(0o755)  # the accounts must reach the state folder and the database socket below it
     roster = work / "roster.yaml"
@@ -181,6 +182,8 @@ def cohort(built_html, tmp_path_factory):
                 os.killpg(process.pid, signal.SIGKILL)
         as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop", check=False)
         remove_accounts()
+        if not group_existed:
+            subprocess.run(["groupdel", hub.INSTRUCTOR_GROUP], capture_output=True)
         kept = tmp_path_factory.mktemp("hub-logs")  # pytest keeps its last runs' folders: the logs stay readable
         for log in (work / "hub.log", pgdata / "server.log"):
             if log.exists():
