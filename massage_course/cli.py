@@ -144,6 +144,14 @@ def write_if_changed(path: Path, text: str) -> None:
     partial.replace(path)
 
 
+def write_trainee_switches(folder: Path) -> None:
+    """Into a Jupyter config folder: nbgrader's instructor parts off, on the server and in the page."""
+    server = {"ServerApp": {"jpserver_extensions": {name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}}}
+    write_if_changed(folder / "jupyter_server_config.json", json.dumps(server, indent=2) + "\n")
+    page = {"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_LAB_PLUGINS}}
+    write_if_changed(folder / "labconfig" / "page_config.json", json.dumps(page, indent=2) + "\n")
+
+
 def jupyter_config_folders(trainee: bool) -> list[Path]:
     """The config folders for the course's JupyterLab: the course for nbgrader's trainee side, and in trainee mode
     nbgrader's instructor parts switched off."""
@@ -152,10 +160,7 @@ def jupyter_config_folders(trainee: bool) -> list[Path]:
     if not trainee:
         return [course]
     trainee_only = JUPYTER_CONFIG / "trainee"
-    server = {"ServerApp": {"jpserver_extensions": {name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}}}
-    write_if_changed(trainee_only / "jupyter_server_config.json", json.dumps(server, indent=2) + "\n")
-    page = {"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_LAB_PLUGINS}}
-    write_if_changed(trainee_only / "labconfig" / "page_config.json", json.dumps(page, indent=2) + "\n")
+    write_trainee_switches(trainee_only)
     return [trainee_only, course]
 
 

@@ -28,7 +28,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cli import BUILD_HTML, INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS, PROJECT_ROOT, write_if_changed
+from .cli import BUILD_HTML, PROJECT_ROOT, free_port, write_if_changed, write_trainee_switches
 from .data_files import CourseDataError, parse_yaml
 from .grading import COURSE_ROOT
 
@@ -139,13 +139,10 @@ def ensure_accounts(roster: Roster) -> None:
         _run("gpasswd", "--delete", name, INSTRUCTOR_GROUP)
 
 
-def _chown_tree(path: Path, user: str, group: str) -> None:
-    uid, gid = pwd.getpwnam(user).pw_uid, grp.getgrnam(group).gr_gid
-    for folder, dirs, files in os.walk(path):
+def chown_tree(path: Path, uid: int, gid: int) -> None:
+    for folder, _, files in os.walk(path):
         for entry in [folder, *(os.path.join(folder, f) for f in files)]:
             os.chown(entry, uid, gid)
-        for d in dirs:
-            os.chown(os.path.join(folder, d), uid, gid)
 
 
 def prepare_course(site: Site, roster: Roster) -> None:
@@ -158,7 +155,7 @@ def prepare_course(site: Site, roster: Roster) -> None:
         shutil.copy(COURSE_ROOT / "nbgrader_config.py", site.course)
         for name in ("source", "quizzes"):
             shutil.copytree(COURSE_ROOT / name, site.course / name)
-    _chown_tree(site.course, owner, INSTRUCTOR_GROUP)
+    chown_tree(site.course, pwd.getpwnam(owner).pw_uid, grp.getgrnam(INSTRUCTOR_GROUP).gr_gid)
     for folder, _, _ in os.walk(site.course):  # instructors share it; nobody else may even list it
         os.chmod(folder, 0o2770)
     # nbgrader wants the exchange root writable by everyone (it checks the mode); the sticky bit stops anyone from
@@ -190,10 +187,7 @@ def write_jupyter_settings(site: Site) -> dict[str, Path]:
     trainee, instructor = site.jupyter / "trainee", site.jupyter / "instructor"
     write_if_changed(trainee / "nbgrader_config.py",
                      TRAINEE_NBGRADER.format(course_id=COURSE_ID, exchange=str(site.exchange)))
-    server = {"ServerApp": {"jpserver_extensions": {name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}}}
-    write_if_changed(trainee / "jupyter_server_config.json", json.dumps(server, indent=2) + "\n")
-    page = {"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_LAB_PLUGINS}}
-    write_if_changed(trainee / "labconfig" / "page_config.json", json.dumps(page, indent=2) + "\n")
+    write_trainee_switches(trainee)
     write_if_changed(instructor / "nbgrader_config.py", INSTRUCTOR_NBGRADER.format(course=str(site.course)))
     for folder, _, files in os.walk(site.jupyter):
         os.chmod(folder, 0o755)
@@ -250,8 +244,6 @@ def prepare(roster_path: Path, state: Path = DEFAULT_STATE, port: int = 8000, ip
     install_kernelspec()  # instructors grade in it and may not write to the shared environment themselves
     site.hub.mkdir(parents=True, exist_ok=True)
     site.hub.chmod(0o700)
-    from .cli import free_port
-
     settings = {
         "ip": ip, "port": port,
         # the hub's own API and the proxy's API: internal, on loopback, any free ports
@@ -260,7 +252,7 @@ def prepare(roster_path: Path, state: Path = DEFAULT_STATE, port: int = 8000, ip
         "course": str(site.course), "exchange": str(site.exchange), "hub_state": str(site.hub),
         "jupyter": {role: str(path) for role, path in jupyter.items()},
         "python_bin": str(Path(sys.executable).parent), "python": sys.executable,
-        "notebooks": str(PROJECT_ROOT / "notebooks"), "book": str(BUILD_HTML),
+        "notebooks": str(PROJECT_ROOT / "notebooks"),
         "proxy": str(install_proxy()),
         "gradebook_url": gradebook_url, "admin_token": admin_token,
     }

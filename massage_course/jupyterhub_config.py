@@ -9,6 +9,8 @@ import pwd
 import shutil
 from pathlib import Path
 
+from massage_course.hub import chown_tree
+
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 settings = json.loads(Path(os.environ["MASSAGE_COURSE_HUB_SETTINGS"]).read_text())
 state = Path(settings["hub_state"])
@@ -76,9 +78,7 @@ def prepare_server(spawner):
         notebooks = Path(account.pw_dir) / "notebooks"
         if not notebooks.exists():
             shutil.copytree(settings["notebooks"], notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-            for folder, dirs, files in os.walk(notebooks):
-                for entry in [folder, *(os.path.join(folder, f) for f in files)]:
-                    os.chown(entry, account.pw_uid, account.pw_gid)
+            chown_tree(notebooks, account.pw_uid, account.pw_gid)
 
 
 c.Spawner.pre_spawn_hook = prepare_server

@@ -4,7 +4,8 @@ nbgrader executes a submission with the instructor's rights, in a folder inside 
 submission can walk up and read ``source/`` (the answer key), other trainees' work and the gradebook, or overwrite
 them. Inside this sandbox the kernel sees only the system's programs and libraries, the course's Python environment,
 this package's code, its connection file, and the folder of the notebook being run (read-only); home and /tmp are
-empty and thrown away, and none of the grader's environment variables gets in. The kernel still reaches its client over 127.0.0.1, so the network is shared.
+empty and thrown away, and none of the grader's environment variables gets in. The kernel still reaches its client
+over 127.0.0.1, so the network is shared.
 
 The kernelspec is installed into the environment (``install_kernelspec``) and named in ``nbgrader_config.py``
 (``Execute.kernel_name``), so every nbgrader execution of the course (autograde, validate) uses it.

@@ -91,7 +91,7 @@ def test_the_hub_configuration_gives_the_gradebook_address_to_instructors_only(t
         "exchange": str(tmp_path / "exchange"), "hub_state": str(tmp_path),
         "jupyter": {"trainee": str(tmp_path / "t"), "instructor": str(tmp_path / "i")},
         "python_bin": "/usr/bin", "python": "/usr/bin/python3", "notebooks": str(tmp_path / "nb"),
-        "book": str(tmp_path), "proxy": "configurable-http-proxy", "gradebook_url": "postgresql:///gradebook",
+        "proxy": "configurable-http-proxy", "gradebook_url": "postgresql:///gradebook",
         "admin_token": None,
     }
     (tmp_path / "settings.json").write_text(json.dumps(settings))
