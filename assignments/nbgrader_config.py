@@ -21,7 +21,7 @@ c.ClearSolutions.text_stub = "Write your answer here."
 
 # A trainee who deletes a graded cell gets it back at grading time instead of silently losing the item.
 c.OverwriteCells.add_missing_cells = True
-# Trainee code runs in a bubblewrap sandbox that sees only its own notebook's folder (massage_course/sandbox.py):
+# Trainee code runs in a bubblewrap sandbox that sees only its own notebook's folder (massage_course/grading/sandbox.py):
 # never the quiz sources, other trainees' work or the gradebook.
 c.Execute.kernel_name = "massage-course-sandbox"
 # Seconds one cell may run when grading (a cell that never finishes fails that trainee, not the run).
@@ -31,8 +31,8 @@ c.Execute.timeout = int(os.environ.get("MASSAGE_COURSE_CELL_TIMEOUT", "30"))
 c.Execute.shutdown_kernel = "immediate"
 
 # Collect a trainee's submission only if that trainee's account wrote it (nbgrader itself only warns):
-# a trainee who submits with --student ANOTHER cannot replace that trainee's work (massage_course/exchange.py).
-c.ExchangeFactory.collect = "massage_course.exchange.OwnerCheckedCollect"
+# a trainee who submits with --student ANOTHER cannot replace that trainee's work (massage_course/grading/exchange.py).
+c.ExchangeFactory.collect = "massage_course.grading.exchange.OwnerCheckedCollect"
 
 # Submissions downloaded from an LMS (zip_collect): files named <trainee id>_<quiz>.ipynb (nbgrader matches the
 # whole extracted path, hence the leading .*/); Canvas-style numeric ids,
@@ -42,6 +42,6 @@ c.FileNameCollectorPlugin.named_regexp = (
 )
 
 # Feedback must not show hidden tests or the answer key: strip them and reduce error tracebacks to their message.
-from massage_course.grading import FEEDBACK_PREPROCESSORS  # noqa: E402
+from massage_course.grading.nbgrader_api import FEEDBACK_PREPROCESSORS  # noqa: E402
 
 c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS

@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
 
-from massage_course.demo import write_demo  # noqa: E402
-from massage_course.grading import course_api  # noqa: E402
+from massage_course.grading.demo import write_demo  # noqa: E402
+from massage_course.grading.nbgrader_api import course_api  # noqa: E402
 
 QUIZ = "quiz-1-hospital"
 

@@ -30,7 +30,9 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from massage_course.cli import BUILD_HTML, QuietHandler, free_port  # noqa: E402
+from massage_course.hub.local_lab import free_port  # noqa: E402
+from massage_course.paths import BUILD_HTML  # noqa: E402
+from massage_course.site.serve import QuietHandler  # noqa: E402
 
 CHAPTER_BUDGET = 1_000_000  # bytes
 CHROMIUM = "/usr/bin/chromium"

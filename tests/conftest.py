@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from massage_course.cli import BUILD_HTML, PROJECT_ROOT, STRICT_BUILD
+from massage_course.paths import BUILD_HTML, PROJECT_ROOT
+from massage_course.site.build import STRICT_BUILD
 
 QUIZ = "quiz-1-hospital"  # the quiz the grading tests use (all quizzes share one generator)
 
@@ -49,7 +50,7 @@ def copy_course(root: Path) -> Path:
 
 def quiz_key(quiz: str = QUIZ) -> dict[str, str]:
     """{item id: right letter} from the item bank."""
-    from massage_course.quiz_bank import load_quiz
+    from massage_course.grading.quiz_bank import load_quiz
 
     bank = load_quiz(PROJECT_ROOT / "assignments" / "quizzes" / f"{quiz}.yaml")
     return {item.id: item.answer for item in bank.items if item.kind == "choice"}
@@ -87,7 +88,8 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def site(built_html):
     """The built book served on 127.0.0.1 only, as ./course start serves it."""
-    from massage_course.cli import free_port, serve_book
+    from massage_course.hub.local_lab import free_port
+    from massage_course.site.serve import serve_book
 
     port = free_port(0)
     server = serve_book(port)

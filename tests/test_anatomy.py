@@ -6,10 +6,11 @@ import re
 
 import pytest
 
-from massage_course import anatomy
-from massage_course.anatomy import base_region_keys, hospital_sites, muscles, regions
-from massage_course.cli import PROJECT_ROOT
-from massage_course.data_files import CourseDataError
+from massage_course.lessons import anatomy_map
+from massage_course.paths import PROJECT_ROOT
+from massage_course.topics import anatomy
+from massage_course.topics.anatomy import base_region_keys, hospital_sites, muscles, regions
+from massage_course.topics.data_files import CourseDataError
 
 from .conftest import linked_in_browser
 
@@ -78,7 +79,7 @@ def test_hospital_sites_name_existing_regions_and_sources_the_book_cites():
 
 
 def test_every_region_on_the_map_is_keyboard_reachable_and_has_a_panel():
-    page = anatomy.body_map_html(selected="chest")
+    page = anatomy_map.body_map_html(selected="chest")
     drawn = [k for k, r in regions().items() if not r.parts]
     for key in drawn:
         shapes = re.findall(rf'<\w+ [^>]*data-region="{key}" tabindex="0" role="button"[^>]*aria-label="[^"]+"', page)
@@ -89,7 +90,7 @@ def test_every_region_on_the_map_is_keyboard_reachable_and_has_a_panel():
 
 
 def test_map_panel_shows_muscles_and_hospital_additions():
-    panel = anatomy.region_panel_html("right_upper_arm")
+    panel = anatomy_map.region_panel_html("right_upper_arm")
     assert "Biceps brachii" in panel and "PICC line" in panel
     assert "University of Utah Health" in panel
 
@@ -97,7 +98,7 @@ def test_map_panel_shows_muscles_and_hospital_additions():
 def test_region_explorer_links_the_list_to_the_panels_in_the_browser():
     import ipywidgets as widgets
 
-    box = anatomy.region_explorer(selected="left_axilla")
+    box = anatomy_map.region_explorer(selected="left_axilla")
     picker, panels = box.children
     assert isinstance(picker, widgets.Dropdown) and isinstance(panels, widgets.Stack)
     assert len(picker.options) == len(panels.children)
@@ -107,11 +108,11 @@ def test_region_explorer_links_the_list_to_the_panels_in_the_browser():
 
 
 def test_muscle_self_check_is_made_from_the_data_with_one_right_answer():
-    questions = anatomy.muscle_self_check()
+    questions = anatomy_map.muscle_self_check()
     assert len(questions) == 6
     names = {m.name.capitalize() for m in muscles()}
     for question in questions:
         assert sum(a["correct"] for a in question["answers"]) == 1
         right = next(a for a in question["answers"] if a["correct"])
         assert right["answer"] in names or right["answer"].lower() in {anatomy.label(k) for k in base_region_keys()}
-    assert questions == anatomy.muscle_self_check()  # the same at every build
+    assert questions == anatomy_map.muscle_self_check()  # the same at every build

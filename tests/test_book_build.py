@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from massage_course.answer_key import answer_key_fragments, find_leaks, visible_text
-from massage_course.cli import PROJECT_ROOT
+from massage_course.grading.answer_key import answer_key_fragments, find_leaks, visible_text
+from massage_course.paths import PROJECT_ROOT
 
 
 def test_book_builds_strictly(strict_build):
@@ -40,7 +40,7 @@ def test_built_book_holds_no_answer_key(built_html):
 
 
 def test_static_planner_page_shows_every_chart_with_its_plan_and_reasons(built_html):
-    from massage_course.session_planner import load_teaching_charts
+    from massage_course.lessons.session_planner import load_teaching_charts
 
     page = (built_html / "notebooks" / "session-planner.html").read_text()
     for _, chart in load_teaching_charts(PROJECT_ROOT / "notebooks" / "charts"):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from massage_course.cli import PROJECT_ROOT
-from massage_course.self_check import load_self_check
+from massage_course.lessons.self_check import load_self_check
+from massage_course.paths import PROJECT_ROOT
 
 SHARED_BIB = PROJECT_ROOT.parent / "shared" / "sources" / "verified.bib"
 CITE = re.compile(r"\{(?:foot)?cite(?::[a-z]+)?\}`([^`]+)`")

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from massage_course.cli import free_port
-from massage_course.self_check import load_self_check
+from massage_course.hub.local_lab import free_port
+from massage_course.lessons.self_check import load_self_check
 
 from .conftest import http_get, outside
 
@@ -90,7 +90,8 @@ def jupyterlab(tmp_path, monkeypatch):
     import secrets
     import subprocess
 
-    from massage_course.cli import PROJECT_ROOT, start_jupyterlab
+    from massage_course.hub.local_lab import start_jupyterlab
+    from massage_course.paths import PROJECT_ROOT
 
     shutil.copytree(PROJECT_ROOT / "notebooks", tmp_path / "notebooks")
     monkeypatch.setenv("MASSAGE_COURSE_EXCHANGE", str(tmp_path / "exchange"))

@@ -19,7 +19,7 @@ import yaml
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from massage_course.cli import INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS
+from massage_course.hub.local_lab import INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 VALUES = ROOT / "deploy" / "kubernetes" / "values.yaml"
@@ -281,7 +281,7 @@ def test_trainees_and_instructors_use_the_course_and_exchange_of_the_course(valu
     assert instructor.CourseDirectory.db_url == "postgresql+psycopg2://grader@db.invalid/gradebook"
     assert instructor.Exchange.root == exchange
     # one uid for every server: the one-machine hub's owner check at collect would refuse every submission
-    assert course_config.ExchangeFactory.collect == "massage_course.exchange.OwnerCheckedCollect"
+    assert course_config.ExchangeFactory.collect == "massage_course.grading.exchange.OwnerCheckedCollect"
     assert instructor.ExchangeFactory.collect == "nbgrader.exchange.default.collect.ExchangeCollect"
 
 

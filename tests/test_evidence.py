@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 
-from massage_course import evidence
-from massage_course.cli import PROJECT_ROOT
-from massage_course.evidence import METHODS, PoolingError, bcg_trials, evidence_rows, pool
+from massage_course.lessons import evidence_explorer
+from massage_course.paths import PROJECT_ROOT
+from massage_course.topics.evidence import METHODS, PoolingError, bcg_trials, evidence_rows, pool
 
 from .conftest import linked_in_browser
 
@@ -146,9 +146,9 @@ def test_bad_inputs_get_a_clear_error(yi, vi, method, message):
 def test_figures_have_alt_text_and_the_filter_is_linked_in_the_browser():
     import ipywidgets as widgets
 
-    box = evidence.evidence_map_widget()
+    box = evidence_explorer.evidence_map_widget()
     picker, stack = box.children
-    assert len(picker.options) == len(stack.children) == len(evidence.OUTCOME_FILTERS)
+    assert len(picker.options) == len(stack.children) == len(evidence_explorer.OUTCOME_FILTERS)
     for view in stack.children:
         assert '<img src="data:image/png;base64,' in view.value and 'alt="Pooled effects of massage' in view.value
     assert linked_in_browser((picker, "index"), (stack, "selected_index"))
@@ -156,7 +156,7 @@ def test_figures_have_alt_text_and_the_filter_is_linked_in_the_browser():
 
 
 def test_claims_activity_has_one_grade_per_claim_from_the_data():
-    questions = evidence.claims_activity()
+    questions = evidence_explorer.claims_activity()
     assert len(questions) == 5
     for question in questions:
         assert sum(answer["correct"] for answer in question["answers"]) == 1

@@ -10,8 +10,8 @@ import sys
 import nbformat
 import pytest
 
-from massage_course.grade_run import grade_quiz
-from massage_course.grading import course_api
+from massage_course.grading.grade_run import grade_quiz
+from massage_course.grading.nbgrader_api import course_api
 
 from .conftest import QUIZ, copy_course, fill_quiz, quiz_key, wrong_key
 
@@ -63,7 +63,7 @@ def vandal(root) -> str:
             f"answer = {WRONG['q01']!r}")
 
 
-PATCHER = "import massage_course.quiz_checks as checks\nchecks.assert_choice = lambda *args: None  # every check passes"
+PATCHER = "import massage_course.grading.quiz_checks as checks\nchecks.assert_choice = lambda *args: None  # every check passes"
 
 
 @pytest.fixture(scope="module")

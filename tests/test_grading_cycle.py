@@ -10,9 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from massage_course.answer_key import answer_key_fragments, find_leaks, visible_text
-from massage_course.grading import course_api, validate_notebook
-from massage_course.quiz_bank import answer_digest
+from massage_course.grading.answer_key import answer_key_fragments, find_leaks, visible_text
+from massage_course.grading.nbgrader_api import course_api, validate_notebook
+from massage_course.grading.quiz_bank import answer_digest
 
 from .conftest import QUIZ, copy_course, fill_quiz, quiz_key, wrong_key
 

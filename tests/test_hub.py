@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from massage_course import hub
-from massage_course.cli import free_port
+from massage_course.hub import machine as hub
+from massage_course.hub.local_lab import free_port
 
 from .conftest import QUIZ, fill_quiz, quiz_key, wrong_key
 

@@ -7,8 +7,9 @@ import runpy
 
 import pytest
 
-from massage_course import hub
-from massage_course.cli import INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS, PROJECT_ROOT
+from massage_course.hub import machine as hub
+from massage_course.hub.local_lab import INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS
+from massage_course.paths import PROJECT_ROOT
 
 
 def roster(tmp_path, text: str):

@@ -15,11 +15,11 @@ import zipfile
 import nbformat
 import pytest
 
-from massage_course.answer_key import answer_key_fragments, find_leaks, visible_text
-from massage_course.demo import write_demo
-from massage_course.feedback import write_feedback
-from massage_course.grading import course_api
-from massage_course.quiz_bank import answer_digest, load_quiz
+from massage_course.grading.answer_key import answer_key_fragments, find_leaks, visible_text
+from massage_course.grading.demo import write_demo
+from massage_course.grading.feedback import write_feedback
+from massage_course.grading.nbgrader_api import course_api
+from massage_course.grading.quiz_bank import answer_digest, load_quiz
 
 from .conftest import QUIZ, copy_course, quiz_key
 
@@ -79,7 +79,7 @@ def test_grade_command_scores_the_demo_class_exactly_and_flags_the_damaged_file(
 @pytest.fixture(scope="module")
 def hand_graded(workflow):
     """The instructor grades the written answers (as in the formgrader) and writes and releases feedback."""
-    from massage_course.demo import WRITTEN
+    from massage_course.grading.demo import WRITTEN
 
     root, cohort, _, exchange = workflow
     with course_api(root).gradebook as gradebook:

@@ -20,8 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from massage_course.cli import PROJECT_ROOT, addresses, free_port, start_jupyterlab
-from massage_course.session_planner import PlanExercise
+from massage_course.hub.local_lab import addresses, free_port, start_jupyterlab
+from massage_course.lessons.session_planner import PlanExercise
+from massage_course.paths import PROJECT_ROOT
 
 from .conftest import QUIZ, copy_course, quiz_key
 
@@ -287,15 +288,15 @@ def test_serve_names_the_formgrader_only_to_the_instructor():
 
 def test_a_trainees_jupyterlab_opens_on_a_folder_of_its_own(tmp_path, monkeypatch):
     """The trainee's folder holds the notebooks, copied once (a trainee's changes stay), and not the course's sources."""
-    from massage_course import cli
+    from massage_course.hub import local_lab
 
-    monkeypatch.setattr(cli, "TRAINEE_WORKSPACE", tmp_path / "trainee")
-    folder = cli.trainee_workspace()
+    monkeypatch.setattr(local_lab, "TRAINEE_WORKSPACE", tmp_path / "trainee")
+    folder = local_lab.trainee_workspace()
     notebooks = sorted(p.name for p in (folder / "notebooks").glob("*.ipynb"))
     assert notebooks == sorted(p.name for p in (PROJECT_ROOT / "notebooks").glob("*.ipynb"))
     edited = folder / "notebooks" / notebooks[0]
     edited.write_text("{}")
-    assert cli.trainee_workspace() == folder and edited.read_text() == "{}"
+    assert local_lab.trainee_workspace() == folder and edited.read_text() == "{}"
     assert list((folder / "notebooks" / "charts").glob("*.yaml"))  # the planner's teaching charts come along
     assert not (folder / "assignments").exists()
     assert not any("quizzes" in p.parts or "source" in p.parts for p in folder.rglob("*"))

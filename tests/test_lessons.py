@@ -6,9 +6,10 @@ from importlib import resources
 
 import pytest
 
-from massage_course import data_files, pressure_scale, self_check
-from massage_course.data_files import CourseDataError
-from massage_course.quiz_checks import check_choice_format
+from massage_course.grading.quiz_checks import check_choice_format
+from massage_course.lessons import pressure_scale_cards, self_check
+from massage_course.topics import data_files, pressure_scale
+from massage_course.topics.data_files import CourseDataError
 
 from .conftest import linked_in_browser
 
@@ -24,7 +25,7 @@ def test_pressure_scale_has_five_levels_in_order_with_its_credit():
 
 def test_level_card_shows_the_level_and_hedges_secondary_limits():
     level = pressure_scale.load_pressure_scale().levels[0]
-    card = pressure_scale.level_card_html(level)
+    card = pressure_scale_cards.level_card_html(level)
     assert "Level 1 of 5: Light lotioning" in card
     assert 'aria-label="Pressure level 1 of 5"' in card
     assert "secondary source" in card
@@ -33,7 +34,7 @@ def test_level_card_shows_the_level_and_hedges_secondary_limits():
 def test_widget_links_buttons_to_cards_in_the_browser():
     import ipywidgets as widgets
 
-    box = pressure_scale.pressure_scale_widget()
+    box = pressure_scale_cards.pressure_scale_widget()
     buttons, cards, _ = box.children
     assert isinstance(buttons, widgets.ToggleButtons) and isinstance(cards, widgets.Stack)
     assert len(buttons.options) == len(cards.children) == 5
@@ -107,7 +108,7 @@ def test_answer_format_check_accepts_a_letter_with_stray_case_or_spaces(answer):
 
 
 def test_take_answer_removes_the_answer_so_the_next_question_starts_empty():
-    from massage_course.quiz_checks import take_answer
+    from massage_course.grading.quiz_checks import take_answer
 
     namespace = {"answer": "B "}
     assert take_answer(namespace) == "B "

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from massage_course import lite
-from massage_course.cli import BUILD_HTML, PROJECT_ROOT
-from massage_course.data_files import _parse_yaml_in_the_browser
+from massage_course.paths import BUILD_HTML, PROJECT_ROOT
+from massage_course.site import lite
+from massage_course.topics.data_files import _parse_yaml_in_the_browser
 
 YAML_FILES = sorted(p for folder in ("massage_course", "notebooks", "assignments/quizzes")
                     for p in (PROJECT_ROOT / folder).rglob("*.yaml"))
@@ -36,11 +36,12 @@ WITHOUT_COMPILED = """
 import json, sys
 for name in ("yaml", "numpy", "matplotlib", "jsonschema"):
     sys.modules[name] = None
-from massage_course import anatomy, pressure_scale
+from massage_course.lessons import anatomy_map, pressure_scale_cards
+from massage_course.topics import anatomy, pressure_scale
 result = {"regions": sorted(anatomy.regions()), "muscles": len(anatomy.muscles()),
           "levels": [level.name for level in pressure_scale.load_pressure_scale().levels],
-          "quiz": anatomy.muscle_self_check()}
-for module in ("massage_course.evidence", "massage_course.session_planner"):
+          "quiz": anatomy_map.muscle_self_check()}
+for module in ("massage_course.lessons.evidence_explorer", "massage_course.lessons.session_planner"):
     try:
         __import__(module)
     except ImportError as error:
@@ -52,15 +53,16 @@ print(json.dumps(result))
 def test_the_offline_notebooks_work_without_the_compiled_packages_and_the_others_say_why():
     output = subprocess.run([sys.executable, "-c", WITHOUT_COMPILED], capture_output=True, text=True, check=True)
     seen = json.loads(output.stdout)
-    from massage_course import anatomy, pressure_scale
+    from massage_course.lessons import anatomy_map
+    from massage_course.topics import anatomy, pressure_scale
 
     assert seen["regions"] == sorted(anatomy.regions())
     assert seen["muscles"] == len(anatomy.muscles())
     assert seen["levels"] == [level.name for level in pressure_scale.load_pressure_scale().levels]
-    assert seen["quiz"] == anatomy.muscle_self_check()
-    assert "numpy and matplotlib" in seen["massage_course.evidence"]
-    assert "jsonschema" in seen["massage_course.session_planner"]
-    for module in ("massage_course.evidence", "massage_course.session_planner"):
+    assert seen["quiz"] == anatomy_map.muscle_self_check()
+    assert "numpy and matplotlib" in seen["massage_course.lessons.evidence_explorer"]
+    assert "jsonschema" in seen["massage_course.lessons.session_planner"]
+    for module in ("massage_course.lessons.evidence_explorer", "massage_course.lessons.session_planner"):
         assert "cannot load without the internet" in seen[module] and "JupyterLab" in seen[module]
 
 
@@ -108,7 +110,7 @@ def test_the_site_serves_pyodide_and_every_wheel_its_lock_lists(built_html):
     # the course wheel in the site is the package as it is now
     course = next(pyodide.glob("massage_course-*.whl"))
     with zipfile.ZipFile(course) as wheel:
-        assert wheel.read("massage_course/anatomy.py") == (PROJECT_ROOT / "massage_course" / "anatomy.py").read_bytes()
+        assert wheel.read("massage_course/topics/anatomy.py") == (PROJECT_ROOT / "massage_course" / "topics" / "anatomy.py").read_bytes()
 
 
 def open_in_jupyterlite(browser, site: str, notebook: str):
@@ -173,7 +175,7 @@ def test_the_evidence_explorer_in_jupyterlite_says_what_it_needs(browser, site):
 
 @pytest.mark.browser
 def test_every_interactive_page_links_to_its_notebook_in_jupyterlite(browser, site):
-    from massage_course.sphinx_lite import NEEDS_JUPYTERLAB
+    from massage_course.site.sphinx_lite import NEEDS_JUPYTERLAB
 
     pages = sorted(p.relative_to(BUILD_HTML) for p in (BUILD_HTML / "notebooks").glob("*.html"))
     assert len(pages) == 4

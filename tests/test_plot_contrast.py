@@ -9,9 +9,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from massage_course import evidence  # noqa: E402
-from massage_course.plot_contrast import contrast, figure_contrast_problems  # noqa: E402
-from massage_course.report import grades_table, item_analysis, objective_mastery, report_figures  # noqa: E402
+from massage_course.grading.report import grades_table, item_analysis, objective_mastery, report_figures  # noqa: E402
+from massage_course.lessons import evidence_explorer  # noqa: E402
+from massage_course.lessons.plot_contrast import contrast, figure_contrast_problems  # noqa: E402
+from massage_course.topics import evidence  # noqa: E402
 
 from .test_report import QUIZ, trainees  # noqa: E402
 
@@ -52,11 +53,11 @@ def test_a_dark_background_is_judged_as_dark():
 
 def evidence_figures():
     rows = list(evidence.evidence_rows())
-    for name, outcomes in evidence.OUTCOME_FILTERS.items():
-        yield f"evidence map: {name}", evidence.evidence_map_figure(
+    for name, outcomes in evidence_explorer.OUTCOME_FILTERS.items():
+        yield f"evidence map: {name}", evidence_explorer.evidence_map_figure(
             [r for r in rows if outcomes is None or r["outcome"] in outcomes], name)
-    yield "BCG forest plot", evidence.bcg_forest_figure(list(evidence.bcg_steps()["results"].values()))
-    yield "SMD illustration", evidence.smd_illustration_figure(1.32)
+    yield "BCG forest plot", evidence_explorer.bcg_forest_figure(list(evidence.bcg_steps()["results"].values()))
+    yield "SMD illustration", evidence_explorer.smd_illustration_figure(1.32)
 
 
 def test_every_plot_in_the_book_meets_wcag_contrast():
@@ -65,7 +66,7 @@ def test_every_plot_in_the_book_meets_wcag_contrast():
         assert figure_contrast_problems(figure) == [], name
         plt.close(figure)
         checked += 1
-    assert checked == len(evidence.OUTCOME_FILTERS) + 2
+    assert checked == len(evidence_explorer.OUTCOME_FILTERS) + 2
 
 
 def test_every_plot_in_the_instructors_report_meets_wcag_contrast():

@@ -11,12 +11,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from massage_course.cli import PROJECT_ROOT
-from massage_course.precautions import (
-    BOOLEAN_FINDINGS, LIMB_FINDINGS, LINE_TYPES, NODE_SITES, SITE_LIST_FINDINGS, SITE_ORDER, ChartError,
-    compare_plans, plan_session, rule_book,
+from massage_course.lessons.session_planner import load_teaching_charts
+from massage_course.paths import PROJECT_ROOT
+from massage_course.topics.charts import (
+    BOOLEAN_FINDINGS,
+    LIMB_FINDINGS,
+    LINE_TYPES,
+    NODE_SITES,
+    SITE_LIST_FINDINGS,
+    ChartError,
 )
-from massage_course.session_planner import load_teaching_charts
+from massage_course.topics.plan_feedback import compare_plans
+from massage_course.topics.precautions import SITE_ORDER, plan_session, rule_book
 
 CHARTS = PROJECT_ROOT / "notebooks" / "charts"
 RULES = rule_book()[1]
@@ -232,7 +238,7 @@ def test_feedback_marks_unsafe_too_cautious_and_matching_parts_with_sources():
 
 
 def test_plan_exercise_widget_checks_a_trainee_plan():
-    from massage_course.session_planner import PlanExercise
+    from massage_course.lessons.session_planner import PlanExercise
 
     exercise = PlanExercise(CHARTS)
     exercise.chart_picker.value = "11-early-pregnancy"

@@ -9,9 +9,9 @@ import re
 import nbformat
 import pytest
 
-from massage_course import quiz_bank, quiz_checks
-from massage_course.cli import PROJECT_ROOT
-from massage_course.data_files import CourseDataError
+from massage_course.grading import quiz_bank, quiz_checks
+from massage_course.paths import PROJECT_ROOT
+from massage_course.topics.data_files import CourseDataError
 
 COURSE = PROJECT_ROOT / "assignments"
 QUIZZES = quiz_bank.load_quizzes(COURSE)

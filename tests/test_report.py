@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from massage_course.cohort import ItemResult, TraineeResult
-from massage_course.quiz_bank import Item, Quiz
-from massage_course.report import corrected_item_total, grades_table, item_analysis, kr20, objective_mastery
+from massage_course.grading.quiz_bank import Item, Quiz
+from massage_course.grading.report import corrected_item_total, grades_table, item_analysis, kr20, objective_mastery
+from massage_course.grading.results import ItemResult, TraineeResult
 
 
 def choice(item_id, answer, objectives):

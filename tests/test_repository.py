@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from massage_course.cli import PROJECT_ROOT
+from massage_course.paths import PROJECT_ROOT
 
 MUST_BE_IGNORED = [
     "assignments/release/quiz-1-hospital/quiz-1-hospital.ipynb",

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from massage_course.cli import PROJECT_ROOT, free_port
+from massage_course.hub.local_lab import free_port
+from massage_course.paths import PROJECT_ROOT
 
 from .conftest import http_get
 
@@ -39,7 +40,7 @@ def running_course(built_html, tmp_path):
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "massage_course.cli", "serve", f"--book-port={book_port}", f"--lab-port={lab_port}"],
+        [sys.executable, "-m", "massage_course", "serve", f"--book-port={book_port}", f"--lab-port={lab_port}"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, **env},
     )
     try:
@@ -83,7 +84,7 @@ def test_the_book_is_served_compressed_to_browsers_that_accept_it(built_html):
     import gzip
     import urllib.request
 
-    from massage_course.cli import serve_book
+    from massage_course.site.serve import serve_book
 
     server = serve_book(free_port(0))
     site = f"http://127.0.0.1:{server.server_address[1]}"

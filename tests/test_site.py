@@ -14,9 +14,9 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from massage_course import assets
-from massage_course.cli import BUILD_HTML, PROJECT_ROOT
-from massage_course.self_check import load_self_check
+from massage_course.lessons.self_check import load_self_check
+from massage_course.paths import BUILD_HTML, PROJECT_ROOT
+from massage_course.site import assets
 
 from .conftest import outside
 

@@ -6,8 +6,8 @@ written here (graded questions live in the nbgrader course under ``assignments/`
 
 from __future__ import annotations
 
-from .data_files import CourseDataError, load_yaml, require
-from .static_widgets import show_quiz
+from ..topics.data_files import CourseDataError, load_yaml, require
+from .widgets import show_quiz
 
 
 def load_self_check(chapter: str) -> dict:

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 KERNEL_NAME = "massage-course-sandbox"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # massage_course/, which the quiz notebooks import
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
@@ -43,7 +43,7 @@ def install_kernelspec(prefix: str | Path = sys.prefix) -> Path:
     """Write the sandboxed kernel's kernelspec into the environment (idempotent)."""
     folder = kernelspec_dir(prefix)
     spec = {
-        "argv": [_environment_python(), "-m", "massage_course.sandbox", "-f", "{connection_file}"],
+        "argv": [_environment_python(), "-m", "massage_course.grading.sandbox", "-f", "{connection_file}"],
         "display_name": "Python 3 (course grading sandbox)",
         "language": "python",
         # An interrupt must reach the kernel as a message: a signal would hit bubblewrap, which ends the sandbox
@@ -103,7 +103,7 @@ def bwrap_command(connection_file: str, workdir: str | Path) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2 or argv[0] != "-f":
-        raise SystemExit("usage: python -m massage_course.sandbox -f CONNECTION_FILE")
+        raise SystemExit("usage: python -m massage_course.grading.sandbox -f CONNECTION_FILE")
     # jupyter_client starts the kernel in the notebook's folder; that folder is all the kernel may read of the course
     command = bwrap_command(os.path.abspath(argv[1]), os.getcwd())
     os.execvp(command[0], command)

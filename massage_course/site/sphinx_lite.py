@@ -1,7 +1,7 @@
 """A Sphinx extension that puts the course's JupyterLite in the built book and links each interactive page to it.
 
 - Before the build: Pyodide, the pinned wheels and a wheel of this package are put where the JupyterLite build finds
-  them (massage_course/lite.py); jupyterlite-sphinx then builds JupyterLite into ``lite/`` of the site.
+  them (massage_course/site/lite.py); jupyterlite-sphinx then builds JupyterLite into ``lite/`` of the site.
 - jupyterlite-sphinx adds a Google Fonts stylesheet to every page, for a font the course never uses: a request
   outside the site, which hospital networks block. It is dropped.
 - Each page built from a notebook in notebooks/ gets, under its title, a link that opens that notebook in

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from .grading import course_api
+from .nbgrader_api import course_api
 from .quiz_bank import Quiz, bank_folder, load_quiz, read_answer
 
 

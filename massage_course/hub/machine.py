@@ -28,16 +28,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cli import BUILD_HTML, PROJECT_ROOT, free_port, write_if_changed, write_trainee_switches
-from .data_files import CourseDataError, parse_yaml
-from .grading import COURSE_ROOT
+from ..paths import BUILD_HTML, COURSE_ROOT, PROJECT_ROOT, STATE
+from ..topics.data_files import CourseDataError, parse_yaml
+from .local_lab import free_port, write_if_changed, write_trainee_switches
 
 COURSE_ID = "hospital-massage"  # as in assignments/nbgrader_config.py (a test checks they agree)
 INSTRUCTOR_GROUP = "course-instructors"
 DEFAULT_STATE = Path("/srv/massage-course")
 HUB_CONFIG = Path(__file__).resolve().parent / "jupyterhub_config.py"
 PROXY_PACKAGE = PROJECT_ROOT / "deploy" / "hub"  # package.json + package-lock.json: the proxy, pinned
-PROXY_INSTALL = PROJECT_ROOT / ".course" / "hub-proxy"
+PROXY_INSTALL = STATE / "hub-proxy"
 # Login names: what useradd accepts everywhere and nbgrader can use in file names (no "+", which it splits on).
 NAME = re.compile(r"[a-z][a-z0-9-]{0,30}")
 
@@ -170,12 +170,12 @@ def prepare_course(site: Site, roster: Roster) -> None:
 
 
 # What a trainee's nbgrader needs: the course id and the exchange, written out (the course folder is closed to them).
-TRAINEE_NBGRADER = '''"""Written by massage_course/hub.py: what a trainee's nbgrader needs (course id and exchange), nothing more."""
+TRAINEE_NBGRADER = '''"""Written by massage_course/hub/machine.py: what a trainee's nbgrader needs (course id and exchange), nothing more."""
 c.CourseDirectory.course_id = {course_id!r}
 c.Exchange.root = {exchange!r}
 '''
 # An instructor's nbgrader reads the course's own configuration (gradebook address from the environment).
-INSTRUCTOR_NBGRADER = '''"""Written by massage_course/hub.py: an instructor's nbgrader uses the course folder's own configuration."""
+INSTRUCTOR_NBGRADER = '''"""Written by massage_course/hub/machine.py: an instructor's nbgrader uses the course folder's own configuration."""
 from traitlets.config.loader import PyFileConfigLoader
 
 c.merge(PyFileConfigLoader("nbgrader_config.py", path={course!r}).load_config())
@@ -239,7 +239,7 @@ def prepare(roster_path: Path, state: Path = DEFAULT_STATE, port: int = 8000, ip
     ensure_accounts(roster)
     prepare_course(site, roster)
     jupyter = write_jupyter_settings(site)
-    from .sandbox import install_kernelspec
+    from ..grading.sandbox import install_kernelspec
 
     install_kernelspec()  # instructors grade in it and may not write to the shared environment themselves
     site.hub.mkdir(parents=True, exist_ok=True)

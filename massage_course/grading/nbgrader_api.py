@@ -14,7 +14,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, GetGrades
 
-COURSE_ROOT = Path(__file__).resolve().parent.parent / "assignments"
+from ..paths import COURSE_ROOT
 
 
 class HideTestDetails(ClearHiddenTests):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from jinja2 import Environment, select_autoescape
 
-from .cohort import TraineeResult, load_results
 from .quiz_bank import PROJECT_ROOT, Quiz, objective_text, where_to_read
+from .results import TraineeResult, load_results
 
 _PAGE = Environment(autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True).from_string("""\
 <!DOCTYPE html>

@@ -19,9 +19,9 @@ import jsonschema
 import nbformat
 import yaml
 
-from .data_files import CourseDataError, parse_yaml, require
+from ..paths import PROJECT_ROOT
+from ..topics.data_files import CourseDataError, parse_yaml, require
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BOOK = PROJECT_ROOT / "book"
 DEFAULT_PASS_MARK = 70  # percent: the modelled hospital course's online test asks for 70% (facts.md, dion2015)
 WRITTEN_STUB = "Write your answer here."  # also ClearSolutions.text_stub in assignments/nbgrader_config.py
@@ -308,7 +308,7 @@ def build_notebook(quiz: Quiz):
     cells = [
         _cell("markdown", _intro(quiz), "instructions"),
         _cell("code", "# Loads the answer checks. It also lets you write answer = b as well as answer = \"b\".\n"
-                      "from massage_course.quiz_checks import a, b, c, d, e, take_answer", "setup"),
+                      "from massage_course.grading.quiz_checks import a, b, c, d, e, take_answer", "setup"),
     ]
     for number, item in enumerate(quiz.items, start=1):
         source = f"*Read: {where_to_read(item)}.*"
@@ -323,7 +323,7 @@ def build_notebook(quiz: Quiz):
             cells.append(_cell(
                 "code",
                 f"# Checks that your answer is one of the letters {', '.join(letters)}; the grading check is hidden.\n"
-                f"from massage_course.quiz_checks import take_answer, assert_choice\n"
+                f"from massage_course.grading.quiz_checks import take_answer, assert_choice\n"
                 f'answer_given = take_answer(globals(), "{letters}")\n'
                 f"### BEGIN HIDDEN TESTS\n"
                 f'assert_choice(answer_given, "{quiz.id}/{item.id}", "{digest}")\n'

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from .grading import course_api
+from .nbgrader_api import course_api
 from .quiz_bank import WRITTEN_STUB, Quiz, bank_folder, load_quizzes
 
 FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Farah", "Gus", "Hana", "Ivo", "Jade", "Kofi", "Lena", "Mateo", "Nia",

@@ -1,5 +1,5 @@
 """The instructor's commands around nbgrader: write the quizzes from their item banks, release and collect them,
-collect submissions downloaded from an LMS, write feedback and report on a quiz, and make a demo class.
+collect submissions downloaded from an LMS, grade them, write feedback and report on a quiz, and make a demo class.
 
 Each prints a short, plain summary; errors say what to do and return exit code 2 (1 when some trainees failed).
 """
@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from .data_files import CourseDataError
-from .grading import course_api
+from ..topics.data_files import CourseDataError
+from .nbgrader_api import course_api
 from .quiz_bank import bank_folder, chapters, load_quizzes, write_source
 
 console = Console()
@@ -53,7 +53,7 @@ def quizzes_command(course: Path) -> int:
 
 def release_command(course: Path, quiz: str) -> int:
     """nbgrader generate_assignment + release_assignment: the quiz goes to the exchange for trainees to fetch."""
-    from .cli import prepare_exchange
+    from .exchange import prepare_exchange
 
     if not _known_quiz(course, quiz):
         return _error(f"no quiz named {quiz!r} (item banks are in {bank_folder(course)})")
@@ -77,7 +77,7 @@ def collect_command(course: Path, quiz: str) -> int:
     count = len(list((course / "submitted").glob(f"*/{quiz}")))
     console.print(f"Collected {quiz}: {count} submission(s) in {course / 'submitted'}. Next: grade {quiz}")
     for line in (result.get("log") or "").splitlines():
-        if "Refused" in line:  # a submission written in another trainee's name (massage_course/exchange.py)
+        if "Refused" in line:  # a submission written in another trainee's name (massage_course/grading/exchange.py)
             console.print(f"[yellow]not collected[/] {line.split('Refused', 1)[1].strip(' :')}", highlight=False)
     return 0
 
@@ -181,3 +181,26 @@ def demo_command(course: Path, trainees: int, seed: int) -> int:
     console.print(f"A fictional class of {len(cohort)} trainees (plus one damaged file) has submitted every quiz.\n"
                   "Try: python -m massage_course grade quiz-1-hospital, then feedback and report.")
     return 0
+
+
+def grade_command(quiz: str, course: Path, workers: int) -> int:
+    """Grade every submission; exit 1 if any failed, so a script notices (the report says which and why)."""
+    from rich.progress import Progress
+
+    from .grade_run import grade_quiz, print_report
+    from .sandbox import SandboxUnavailable
+
+    if not (course / "source" / quiz).is_dir():
+        print(f"error: no quiz named {quiz!r} in {course / 'source'}", file=sys.stderr)
+        return 2
+    submissions = len([p for p in (course / "submitted").glob(f"*/{quiz}") if p.is_dir()])
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"Grading {submissions} submission(s)", total=submissions)
+        try:
+            results = grade_quiz(quiz, course, workers, progress=lambda: progress.advance(task))
+        except SandboxUnavailable as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    print_report(results, quiz)
+    print(f"Report: {course / 'reports' / (quiz + '-grading.json')}")
+    return 1 if any(r.status == "failed" for r in results) else 0

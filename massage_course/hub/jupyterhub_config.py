@@ -1,6 +1,6 @@
-"""JupyterHub configuration of the course hub on one machine (started by ``massage-course hub``; see hub.py).
+"""JupyterHub configuration of the course hub on one machine (started by ``massage-course hub``; see machine.py).
 
-Everything site-specific comes from the settings file hub.py writes (MASSAGE_COURSE_HUB_SETTINGS).
+Everything site-specific comes from the settings file machine.py writes (MASSAGE_COURSE_HUB_SETTINGS).
 """
 
 import json
@@ -9,7 +9,7 @@ import pwd
 import shutil
 from pathlib import Path
 
-from massage_course.hub import chown_tree
+from massage_course.hub.machine import chown_tree
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 settings = json.loads(Path(os.environ["MASSAGE_COURSE_HUB_SETTINGS"]).read_text())

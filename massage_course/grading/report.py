@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .cohort import TraineeResult, load_results
 from .quiz_bank import Quiz, objective_text
+from .results import TraineeResult, load_results
 
 
 def kr20(scores: pd.DataFrame) -> float:

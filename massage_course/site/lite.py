@@ -30,9 +30,9 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from ..paths import PROJECT_ROOT
 from .assets import NpmAsset, fetch_vendor_assets
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LITE_DIR = PROJECT_ROOT / "lite"
 PYODIDE_DIR = LITE_DIR / "static" / "pyodide"
 WHEELS_FILE = LITE_DIR / "wheels.txt"

@@ -13,8 +13,11 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+from pathlib import Path
 
 from nbgrader.exchange.default.collect import ExchangeCollect
+
+from ..paths import COURSE_ROOT
 
 
 def _writer(path: str) -> str | None:
@@ -42,3 +45,12 @@ class OwnerCheckedCollect(ExchangeCollect):
                                "exchange's inbound folder", record["filename"], record["username"],
                                _writer(path) or "an unknown account")
         self.src_records = [record for record in self.src_records if self._genuine(record)]
+
+
+def prepare_exchange() -> Path:
+    """nbgrader's exchange folder must exist and be writable by everyone who submits."""
+    exchange = Path(os.environ.get("MASSAGE_COURSE_EXCHANGE", COURSE_ROOT / "exchange"))
+    exchange.mkdir(parents=True, exist_ok=True)
+    if exchange.stat().st_uid == os.geteuid():  # the course hub's shared exchange is root's, set up by hub/machine.py
+        exchange.chmod(0o777)
+    return exchange

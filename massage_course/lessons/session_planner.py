@@ -6,9 +6,10 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from .anatomy import regions
-from .data_files import parse_yaml
-from .precautions import SessionPlan, compare_plans, plan_session, rule_book
+from ..topics.anatomy import regions
+from ..topics.data_files import parse_yaml
+from ..topics.plan_feedback import compare_plans
+from ..topics.precautions import SessionPlan, plan_session, rule_book
 
 FINDING_WORDS = {
     "platelets_per_uL": "platelets per microliter", "anticoagulant": "takes a blood thinner",

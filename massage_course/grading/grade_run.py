@@ -27,8 +27,9 @@ sys.modules.setdefault("rfc3987_syntax", None)
 import nbformat  # noqa: E402
 from nbgrader.api import MissingEntry  # noqa: E402
 
+from ..paths import COURSE_ROOT  # noqa: E402
 from . import sandbox  # noqa: E402
-from .grading import COURSE_ROOT, course_api  # noqa: E402
+from .nbgrader_api import course_api  # noqa: E402
 from .quiz_bank import WRITTEN_STUB, Quiz, bank_folder, load_quiz, read_answer  # noqa: E402
 
 
@@ -185,7 +186,7 @@ def worker_main(course: str, quiz: str) -> None:
 class _Worker:
     def __init__(self, course: Path, quiz: str, log):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "massage_course.grade_run", "--worker", str(course), quiz],
+            [sys.executable, "-m", "massage_course.grading.grade_run", "--worker", str(course), quiz],
             cwd=course, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1)
 
     def grade(self, student: str, timeout: float) -> tuple[bool, str]:
@@ -364,4 +365,4 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--worker"] and len(sys.argv) == 4:
         worker_main(sys.argv[2], sys.argv[3])
     else:
-        raise SystemExit("usage: python -m massage_course.grade_run --worker COURSE QUIZ (used by the grade command)")
+        raise SystemExit("usage: python -m massage_course.grading.grade_run --worker COURSE QUIZ (used by the grade command)")

@@ -15,16 +15,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-VENDOR_DIR = Path(__file__).resolve().parent.parent / "book" / "_static" / "vendor"
+from ..paths import PROJECT_ROOT
+
+VENDOR_DIR = PROJECT_ROOT / "book" / "_static" / "vendor"
 # The widget renderer's stylesheet asks for its icon fonts relative to the page (all widget pages are in notebooks/),
 # at notebooks/@jupyter-widgets/html-manager/dist/ or, depending on how its script was located, at
 # notebooks/@jupyter-widgets/: Sphinx copies this folder into the site as it is (html_extra_path), so those requests
 # find the fonts instead of failing.
-EXTRA_DIR = Path(__file__).resolve().parent.parent / "book" / "_extra"
+EXTRA_DIR = PROJECT_ROOT / "book" / "_extra"
 WIDGET_FONTS = EXTRA_DIR / "notebooks" / "@jupyter-widgets" / "html-manager" / "dist"
 WIDGET_FONT_FOLDERS = (WIDGET_FONTS, EXTRA_DIR / "notebooks" / "@jupyter-widgets")
 # Tools the tests load into pages (never part of the site): ignored by git like the site's vendored files.
-TEST_VENDOR_DIR = Path(__file__).resolve().parent.parent / "tests" / "_vendor"
+TEST_VENDOR_DIR = PROJECT_ROOT / "tests" / "_vendor"
 
 
 @dataclass(frozen=True)

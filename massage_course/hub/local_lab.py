@@ -1,0 +1,153 @@
+"""JupyterLab on one machine, as an instructor has it (with nbgrader's formgrader) or as a trainee has it (the
+Assignments list only), beside the served book: what ``./course start`` and ``./course serve`` run.
+
+The course hub (``machine.py``) reuses the trainee switches and the config writer, so that one machine and a cohort
+switch off the same instructor parts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from ..grading.exchange import prepare_exchange
+from ..paths import COURSE_ROOT, PROJECT_ROOT, STATE
+from ..site.serve import serve_book
+
+
+def free_port(preferred: int) -> int:
+    """The preferred port if it is free on 127.0.0.1, else one the system picks."""
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError("no free port on 127.0.0.1")
+
+
+# Jupyter config folders the course writes for its JupyterLab (under .course/, which git ignores). JupyterLab gets them
+# through JUPYTER_CONFIG_PATH, which Jupyter reads before the environment's own config.
+JUPYTER_CONFIG = STATE / "jupyter"
+# nbgrader's trainee side (the Assignments list, Validate) reads nbgrader_config.py from Jupyter's config path and
+# JupyterLab's root folder, never from assignments/: without this it sees no course and no released quiz. It takes the
+# course id and the exchange from the course's own config, read each time (so MASSAGE_COURSE_EXCHANGE applies), and
+# nothing else of it (no gradebook, no grading sandbox).
+COURSE_FOR_TRAINEES = '''"""Written by massage_course/hub/local_lab.py: what nbgrader's trainee side needs from the course."""
+from traitlets.config.loader import PyFileConfigLoader
+
+course = PyFileConfigLoader("nbgrader_config.py", path={course!r}).load_config()
+c.CourseDirectory.course_id = course.CourseDirectory.course_id
+c.Exchange.root = course.Exchange.root
+'''
+# After install nbgrader 0.9.6 turns every part on for everyone (toolchain.md, item 9). A trainee keeps the Assignments
+# list (fetch, submit, feedback) and Validate; these instructor parts are switched off, on the server (so /formgrader
+# does not answer) and in the page (so no menu entry leads there). Creating assignments has no server part.
+INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
+INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                          "@jupyter/nbgrader:course-list")
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Write a config file without ever leaving it half-written for a JupyterLab that is already reading it."""
+    if path.exists() and path.read_text() == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(text)
+    partial.replace(path)
+
+
+def write_trainee_switches(folder: Path) -> None:
+    """Into a Jupyter config folder: nbgrader's instructor parts off, on the server and in the page."""
+    server = {"ServerApp": {"jpserver_extensions": {name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}}}
+    write_if_changed(folder / "jupyter_server_config.json", json.dumps(server, indent=2) + "\n")
+    page = {"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_LAB_PLUGINS}}
+    write_if_changed(folder / "labconfig" / "page_config.json", json.dumps(page, indent=2) + "\n")
+
+
+def jupyter_config_folders(trainee: bool) -> list[Path]:
+    """The config folders for the course's JupyterLab: the course for nbgrader's trainee side, and in trainee mode
+    nbgrader's instructor parts switched off."""
+    course = JUPYTER_CONFIG / "course"
+    write_if_changed(course / "nbgrader_config.py", COURSE_FOR_TRAINEES.format(course=str(COURSE_ROOT)))
+    if not trainee:
+        return [course]
+    trainee_only = JUPYTER_CONFIG / "trainee"
+    write_trainee_switches(trainee_only)
+    return [trainee_only, course]
+
+
+def start_jupyterlab(port: int, token: str, root_dir: Path = PROJECT_ROOT, *extra: str,
+                     trainee: bool = False) -> subprocess.Popen:
+    """JupyterLab over ``root_dir`` (the whole course by default). For the instructor it starts in assignments/ so
+    nbgrader's formgrader finds the course; in trainee mode it starts in ``root_dir``, with nbgrader's instructor parts
+    off."""
+    prepare_exchange()
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        f"--ServerApp.root_dir={root_dir}", f"--IdentityProvider.token={token}", *extra,
+    ]
+    if os.geteuid() == 0:  # containers and CI machines run as root; JupyterLab refuses that unless told
+        command.append("--allow-root")
+    config_path = [str(folder) for folder in jupyter_config_folders(trainee)]
+    if os.environ.get("JUPYTER_CONFIG_PATH"):
+        config_path.append(os.environ["JUPYTER_CONFIG_PATH"])
+    env = {**os.environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(config_path)}
+    return subprocess.Popen(command, cwd=root_dir if trainee else COURSE_ROOT, env=env)
+
+
+def addresses(book_port: int, lab_port: int, token: str, trainee: bool = False) -> str:
+    """What serve prints. In trainee mode there is no formgrader, so it is not named."""
+    lines = [
+        "The course is running (press Ctrl+C to stop):",
+        f"  Book:        http://127.0.0.1:{book_port}/",
+        f"  JupyterLab:  http://127.0.0.1:{lab_port}/lab?token={token}",
+    ]
+    if trainee:
+        lines.append(f"  Trainee mode: the folder {TRAINEE_WORKSPACE.relative_to(PROJECT_ROOT)}/; quizzes are in "
+                     "JupyterLab's menu Nbgrader > Assignment List.")
+    else:
+        lines.append(f"  Formgrader:  http://127.0.0.1:{lab_port}/formgrader?token={token}  (instructors)")
+    return "\n" + "\n".join(lines) + "\n"
+
+
+TRAINEE_WORKSPACE = STATE / "trainee"
+
+
+def trainee_workspace() -> Path:
+    """The folder a trainee's JupyterLab opens on: a copy of the interactive notebooks (made once, so a trainee's
+    changes stay) and the quizzes the trainee fetches; not the course's sources, item banks or gradebook."""
+    notebooks = TRAINEE_WORKSPACE / "notebooks"
+    if not notebooks.exists():
+        shutil.copytree(PROJECT_ROOT / "notebooks", notebooks)
+    return TRAINEE_WORKSPACE
+
+
+def serve(book_port: int, lab_port: int, trainee: bool = False) -> int:
+    book_port, lab_port = free_port(book_port), free_port(lab_port)
+    server = serve_book(book_port)
+    token = secrets.token_hex(16)
+    lab = start_jupyterlab(lab_port, token, trainee_workspace() if trainee else PROJECT_ROOT, trainee=trainee)
+    print(addresses(book_port, lab_port, token, trainee), flush=True)
+
+    def stop(signum, frame):  # `kill` (SIGTERM) stops JupyterLab too, as Ctrl+C does, instead of orphaning it
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        return lab.wait()
+    except KeyboardInterrupt:
+        lab.terminate()
+        lab.wait(timeout=20)
+        return 0
+    finally:
+        server.shutdown()
