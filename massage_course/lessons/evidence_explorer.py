@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
+# First: without numpy (JupyterLite offline) this import says what the page needs, before anything else fails.
 from ..topics.evidence import Z_95, PoolResult, bcg_trials, claims, evidence_rows, favouring_massage
 from .widgets import linked_views, show_quiz
 
@@ -106,6 +105,8 @@ def bcg_forest_figure(results: list[PoolResult]):
 def smd_illustration_figure(smd: float = 1.32):
     """Two normal curves one SMD apart: an illustration of what a standardized difference means, not data."""
     plt = _pyplot()
+    import numpy as np
+
     x = np.linspace(-4, 4 + smd, 400)
     density = lambda centre: np.exp(-0.5 * (x - centre) ** 2) / math.sqrt(2 * math.pi)  # noqa: E731
     figure, axes = plt.subplots(figsize=(7, 3))
