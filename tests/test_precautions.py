@@ -1,50 +1,79 @@
-"""The session planner: each rule alone, combinations, the conservative property, bad charts, the command line, and
-the teaching charts."""
+"""The session planner: each rule alone, each family of findings, combinations, the conservative property over every
+field, bad charts and bad files, the command line, the teaching charts and their teaching points, feedback that never
+punishes caution, and chapters that teach the rules the engine applies."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from massage_course.lessons.session_planner import load_teaching_charts
+from massage_course.lessons.session_planner import load_teaching_charts, rule_table_html
 from massage_course.paths import PROJECT_ROOT
+from massage_course.topics.anatomy import regions
 from massage_course.topics.charts import (
     BOOLEAN_FINDINGS,
+    ISOLATION_TYPES,
     LIMB_FINDINGS,
     LINE_TYPES,
     NODE_SITES,
+    OXYGEN_TYPES,
     SITE_LIST_FINDINGS,
     ChartError,
+    chart_schema,
 )
-from massage_course.topics.plan_feedback import compare_plans
-from massage_course.topics.precautions import SITE_ORDER, plan_session, rule_book
+from massage_course.topics.plan_feedback import MATCHES, MORE_CAREFUL, UNSAFE, compare_plans
+from massage_course.topics.precautions import AVOID, plan_session, rule_book
 
 CHARTS = PROJECT_ROOT / "notebooks" / "charts"
 RULES = rule_book()[1]
 
 
+def entry_for(condition: dict) -> dict:
+    """One chart entry that satisfies a condition on a list of entries."""
+    name = condition["field"]
+    if name == "dvt":
+        return {"site": "left_calf", "status": condition.get("status", ["active"])[0]}
+    if name == "surgery":
+        return {"site": "abdomen", "days_ago": condition.get("days_ago_below", 401) - 1}
+    if name == "lines":
+        return {"type": condition["type"][-1], "site": "left_forearm"}
+    if name == "cardiac_device":
+        return {"type": "pacemaker", "side": "left", "days_ago": condition.get("days_ago_below", 401) - 1}
+    if name == "dialysis_access":
+        return {"type": condition["type"][0], "site": "left_forearm"}
+    if name == "hip_precautions":
+        return {"side": "right", "approach": condition["approach"][0]}
+    if name == "femoral_puncture":
+        return {"side": "right", "hours_ago": condition.get("hours_ago_below", 200) - 1,
+                "sheath_in_place": condition.get("sheath_in_place", False)}
+    raise AssertionError(f"no entry for {name}")
+
+
 def trigger(rule) -> dict:
-    """The smallest chart that sets off one rule."""
-    when, name = rule.when, rule.when["field"]
+    """The smallest chart that sets off one rule (its first condition)."""
+    when = rule.when.get("any", [rule.when])[0]
+    name = when["field"]
     if "is_true" in when:
         return {name: True}
-    if "at_most" in when:
-        return {name: when["at_most"]}
+    for op, value in (("at_most", when.get("at_most")), ("at_least", when.get("at_least"))):
+        if value is not None:
+            return {name: value}
+    if "below" in when:
+        return {name: when["below"] - 1}
+    if "between" in when:
+        return {name: when["between"][0]}
     if "in" in when:
-        return {name: when["in"][0]}
-    if "status" in when:
-        return {name: [{"site": "left_calf", "status": when["status"][0]}]}
-    if "type" in when:
-        return {name: [{"type": when["type"][-1], "site": "left_forearm"}]}
-    if "days_ago_below" in when:
-        return {name: [{"site": "abdomen", "days_ago": when["days_ago_below"] - 1}]}
-    if name == "surgery":
-        return {name: [{"site": "abdomen", "days_ago": 400}]}
+        return {name: [when["in"][0]] if chart_schema()["properties"][name].get("type") == "array"
+                else when["in"][0]}
+    if chart_schema()["properties"][name].get("items", {}).get("type") == "object":  # a list of entries
+        return {name: [entry_for(when)]}
     if name == "lymph_nodes_removed":
         return {name: ["left_axilla"]}
     if name in LIMB_FINDINGS:
@@ -57,50 +86,148 @@ def test_each_rule_alone_has_its_effect_and_its_reason(rule):
     plan = plan_session(trigger(rule))
     reasons = [r for r in plan.reasons if r.rule == rule.id]
     assert len(reasons) == 1, f"{rule.id} did not apply to its own finding"
-    assert reasons[0].source == rule.source and reasons[0].mark == rule.mark
+    assert reasons[0].sources == rule.sources and reasons[0].text == rule.reason
     effects = rule.effects
-    if "max_pressure" in effects:
-        assert plan.max_pressure <= effects["max_pressure"]
+    assert plan.max_pressure <= effects.get("max_pressure", 5)
     if "sites" in effects:
-        assert reasons[0].regions and all(SITE_ORDER[plan.sites[r]] >= SITE_ORDER[effects["sites"]]
-                                          for r in reasons[0].regions)
+        cap = AVOID if effects["sites"] == "avoid" else effects["sites"]
+        touched = [r for r in reasons[0].regions if r not in plan.no_joint_movement or r in plan.sites]
+        assert touched and any(plan.cap(r) <= cap for r in touched)
     assert set(effects.get("avoid_positions", [])) <= set(plan.avoid_positions)
-    if effects.get("consult_care_team"):
-        assert plan.consult_care_team
+    assert set(effects.get("ppe", [])) <= set(plan.ppe)
+    for flag in ("consult_care_team", "postpone", "stay_in_position"):
+        if effects.get(flag):
+            assert getattr(plan, flag)
+    if "no_joint_movement" in effects:
+        assert plan.no_joint_movement
+    if effects.get("hand_hygiene"):
+        assert plan.hand_hygiene == effects["hand_hygiene"]
 
 
-def test_every_rule_has_a_source_in_references_or_is_marked_unsourced():
+def test_every_rule_names_sources_that_are_in_references():
     bib = (PROJECT_ROOT / "references.bib").read_text()
     for rule in RULES:
-        if rule.mark == "U":
-            assert rule.source is None and set(rule.effects) == {"consult_care_team"}
-        else:
-            assert f"{{{rule.source}," in bib, f"{rule.id}: {rule.source} is not in references.bib"
+        assert rule.sources or set(rule.effects) == {"consult_care_team"}, rule.id
+        for key in rule.sources:
+            assert f"{{{key}," in bib, f"{rule.id}: {key} is not in references.bib"
 
 
 def test_an_empty_chart_gets_the_baseline_and_nothing_else():
     plan = plan_session({})
-    assert plan.as_dict() == {"max_pressure": 3, "sites": {}, "avoid_positions": [], "consult_care_team": False,
-                              "postpone": False, "reasons": [plan.reasons[0].as_dict()]}
+    assert plan.max_pressure == 3 and plan.sites == {} and plan.avoid_positions == [] and not plan.postpone
+    assert not plan.consult_care_team and plan.ppe == [] and [r.rule for r in plan.reasons] == ["baseline"]
+
+
+# --- Families of findings (issue 17) -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("finding", [
+    {"platelets_per_uL": 120_000}, {"anticoagulant": True}, {"bleeding_disorder": True}, {"neutropenia": True},
+    {"anc_per_uL": 900}, {"bone_metastases": ["lower_back"]}, {"chemotherapy_days_ago": 1},
+    {"osteoporosis": True}, {"fragile_skin": True}, {"long_term_steroids": True}, {"neuropathy": ["left_foot"]},
+])
+def test_frailty_keeps_the_whole_session_at_level_2_or_lighter(finding):
+    assert plan_session(finding).max_pressure <= 2
+
+
+def test_very_low_platelets_mean_level_1_and_a_check_and_below_20000_postponing():
+    at_50 = plan_session({"platelets_per_uL": 50_000})
+    assert at_50.max_pressure == 1 and at_50.consult_care_team and not at_50.postpone
+    assert plan_session({"platelets_per_uL": 19_000}).postpone
+
+
+def test_one_lesion_caps_its_own_region_and_margin_not_the_rest_of_the_body():
+    plan = plan_session({"bone_metastases": ["lower_back"]})
+    assert plan.cap("lower_back") == 1 and plan.cap("sacrum") == 1  # the lesion and its margin
+    assert plan.cap("left_hand") == plan.max_pressure == 2  # the rest keeps the session level
+    assert "lower_back" in plan.no_joint_movement
+
+
+@pytest.mark.parametrize("clot", [{"dvt": [{"site": "left_calf", "status": "active"}]},
+                                  {"dvt": [{"site": "left_calf", "status": "suspected"}]},
+                                  {"new_limb_swelling": ["left_leg"]}])
+def test_a_clot_or_new_swelling_rules_out_the_whole_limb_and_asks_the_team(clot):
+    plan = plan_session(clot)
+    assert all(plan.cap(part) == AVOID for part in ("left_thigh", "left_calf", "left_foot"))
+    assert plan.cap("right_calf") > AVOID and plan.consult_care_team
+
+
+def test_a_suspected_clot_or_new_swelling_postpones_the_session():
+    assert plan_session({"dvt": [{"site": "left_calf", "status": "suspected"}]}).postpone
+    assert plan_session({"new_limb_swelling": ["right_arm"]}).postpone
+    assert not plan_session({"dvt": [{"site": "left_calf", "status": "history"}]}).postpone
+
+
+@pytest.mark.parametrize("finding", [
+    {"fever": True}, {"temperature_c": 38.0}, {"new_chest_pain": True}, {"new_shortness_of_breath": True},
+    {"active_bleeding": True}, {"vasopressors": True}, {"uncontrolled_pain": True}, {"unable_to_consent": True},
+    {"femoral_puncture": [{"side": "left", "hours_ago": 2, "sheath_in_place": True}]},
+])
+def test_an_unstable_patient_means_postpone_with_who_to_ask(finding):
+    plan = plan_session(finding)
+    assert plan.postpone and plan.who_to_ask and "POSTPONE" in plan.describe()
+    assert "who_to_ask" in plan.as_dict() and plan.as_dict()["postpone"] is True
+
+
+def test_a_temperature_under_38_does_not_postpone():
+    assert not plan_session({"temperature_c": 37.6}).postpone
+
+
+@pytest.mark.parametrize("lesion", ["drains", "non_intact_skin", "new_skin_graft", "donor_site", "pressure_injury"])
+def test_wounds_are_avoided_with_a_margin(lesion):
+    plan = plan_session({lesion: ["left_forearm"]})
+    assert plan.cap("left_forearm") == AVOID
+    assert plan.cap("left_upper_arm") == 1 and plan.cap("left_hand") == 1
+
+
+def test_a_three_day_old_incision_is_avoided_and_a_healed_one_is_light():
+    assert plan_session({"surgery": [{"site": "abdomen", "days_ago": 3}]}).cap("abdomen") == AVOID
+    healed = plan_session({"surgery": [{"site": "abdomen", "days_ago": 400}]})
+    assert healed.cap("abdomen") == 2 and "prone" in healed.avoid_positions
+
+
+@pytest.mark.parametrize("trimester", [2, 3])
+def test_from_the_second_trimester_neither_prone_nor_supine(trimester):
+    plan = plan_session({"pregnancy_trimester": trimester})
+    assert {"prone", "supine"} <= set(plan.avoid_positions)
+    assert {"side_lying", "semi_reclined"} <= set(plan.allowed_positions())
+
+
+def test_a_plan_always_leaves_a_position_or_says_to_work_where_the_patient_lies():
+    every = plan_session({"spinal_precautions": True, "pregnancy_trimester": 3, "nausea": True,
+                          "femoral_puncture": [{"side": "left", "hours_ago": 1, "sheath_in_place": False}]})
+    assert every.works_where_the_patient_lies()
+    assert "Work where the patient lies" in every.describe()
+    assert plan_session({"nausea": True}).allowed_positions()
+
+
+@pytest.mark.parametrize(("isolation", "ppe", "soap"), [
+    ("contact", {"gloves", "gown"}, False), ("contact_enteric", {"gloves", "gown"}, True),
+    ("droplet", {"mask"}, False), ("airborne", {"n95"}, False),
+])
+def test_isolation_puts_protective_equipment_and_hand_hygiene_in_the_plan(isolation, ppe, soap):
+    plan = plan_session({"isolation": [isolation]})
+    assert ppe <= set(plan.ppe) and (plan.hand_hygiene == "soap_and_water") == soap
+
+
+def test_devices_and_movement_precautions():
+    plan = plan_session({"cardiac_device": [{"type": "pacemaker", "side": "left", "days_ago": 3}]})
+    assert plan.cap("chest") == AVOID and "left_shoulder" in plan.no_joint_movement
+    fistula = plan_session({"dialysis_access": [{"type": "fistula", "site": "left_forearm"}]})
+    assert all(fistula.cap(p) == AVOID for p in ("left_shoulder", "left_upper_arm", "left_forearm", "left_hand"))
+    sternal = plan_session({"sternal_precautions": True})
+    assert sternal.cap("chest") == AVOID and {"left_shoulder", "right_shoulder"} <= set(sternal.no_joint_movement)
+    hip = plan_session({"hip_precautions": [{"side": "right", "approach": "posterior"}]})
+    assert {"right_thigh", "right_calf", "right_foot"} <= set(hip.no_joint_movement)
+    assert "left_thigh" not in hip.no_joint_movement and hip.works_where_the_patient_lies()
+    assert plan_session({"urinary_catheter": True}).cap("left_groin") == AVOID
+    assert plan_session({"scds": ["left_leg"]}).cap("left_calf") == AVOID
+    oxygen = plan_session({"oxygen": ["nasal_cannula"]})
+    assert oxygen.cap("face") == 1 and oxygen.products == ["water_based_only"]
 
 
 def test_no_number_where_no_source_gives_one():
-    for finding in ("neutropenia", "fall_risk"):
-        plan = plan_session({finding: True})
-        assert plan.consult_care_team and plan.max_pressure == 3 and plan.sites == {}
-
-
-def test_combination_takes_the_strictest_of_each_rule():
-    plan = plan_session({
-        "surgery": [{"site": "left_forearm", "days_ago": 3}],  # light there, no prone
-        "lines": [{"type": "iv", "site": "left_forearm"}],  # avoid there
-        "neuropathy": ["left_foot"],
-        "pregnancy_trimester": 3,
-        "anticoagulant": True,
-    })
-    assert plan.sites["left_forearm"] == "avoid" and plan.sites["left_foot"] == "light"
-    assert set(plan.avoid_positions) == {"prone", "supine"}
-    assert plan.consult_care_team and plan.max_pressure == 3
+    plan = plan_session({"fall_risk": True})
+    assert plan.consult_care_team and plan.max_pressure == 3 and plan.sites == {}
 
 
 def test_limb_groups_and_node_sites_name_the_regions_a_therapist_touches():
@@ -110,20 +237,50 @@ def test_limb_groups_and_node_sites_name_the_regions_a_therapist_touches():
     assert "left_arm" not in plan.sites
 
 
-# --- The conservative property --------------------------------------------------------------------------------------
+def test_neighbouring_regions_are_neighbours_both_ways():
+    for key in regions():
+        if not regions()[key].parts:
+            from massage_course.topics.anatomy import neighbours
 
-SITES = st.sampled_from(["abdomen", "chest", "left_forearm", "right_calf", "left_leg", "right_arm", "sacrum"])
+            for other in neighbours(key):
+                assert key in neighbours(other), (key, other)
+
+
+# --- The conservative property, over every field -------------------------------------------------------------------
+
+SITES = st.sampled_from(["abdomen", "chest", "left_forearm", "right_calf", "left_leg", "right_arm", "sacrum", "face"])
+LIMBS = st.sampled_from(["left_arm", "right_leg"])
+SIDE = st.sampled_from(["left", "right"])
 FINDINGS = {
     **{name: st.booleans() for name in BOOLEAN_FINDINGS},
     **{name: st.lists(SITES, max_size=2) for name in SITE_LIST_FINDINGS},
-    **{name: st.lists(st.sampled_from(["left_arm", "right_leg"]), max_size=2) for name in LIMB_FINDINGS},
+    **{name: st.lists(LIMBS, max_size=2) for name in LIMB_FINDINGS},
     "platelets_per_uL": st.integers(min_value=0, max_value=600_000),
-    "dvt": st.lists(st.fixed_dictionaries({"site": SITES, "status": st.sampled_from(["active", "history"])}), max_size=2),
+    "anc_per_uL": st.integers(min_value=0, max_value=20_000),
+    "temperature_c": st.floats(min_value=35, max_value=41, allow_nan=False),
+    "chemotherapy_days_ago": st.integers(0, 60),
+    "dvt": st.lists(st.fixed_dictionaries({"site": SITES, "status": st.sampled_from(["active", "suspected",
+                                                                                      "history"])}), max_size=2),
     "surgery": st.lists(st.fixed_dictionaries({"site": SITES, "days_ago": st.integers(0, 400)}), max_size=2),
     "lines": st.lists(st.fixed_dictionaries({"type": st.sampled_from(LINE_TYPES), "site": SITES}), max_size=2),
     "lymph_nodes_removed": st.lists(st.sampled_from(NODE_SITES), max_size=2),
     "pregnancy_trimester": st.sampled_from([1, 2, 3]),
+    "isolation": st.lists(st.sampled_from(ISOLATION_TYPES), max_size=2),
+    "oxygen": st.lists(st.sampled_from(OXYGEN_TYPES), max_size=1),
+    "cardiac_device": st.lists(st.fixed_dictionaries({"type": st.sampled_from(["pacemaker", "icd"]), "side": SIDE,
+                                                      "days_ago": st.integers(0, 90)}), max_size=1),
+    "dialysis_access": st.lists(st.fixed_dictionaries({"type": st.sampled_from(["fistula", "graft", "catheter"]),
+                                                       "site": SITES}), max_size=1),
+    "hip_precautions": st.lists(st.fixed_dictionaries({"side": SIDE, "approach": st.sampled_from(
+        ["posterior", "anterior", "unknown"])}), max_size=1),
+    "femoral_puncture": st.lists(st.fixed_dictionaries({"side": SIDE, "hours_ago": st.integers(0, 300),
+                                                        "sheath_in_place": st.booleans()}), max_size=1),
 }
+
+
+def test_the_property_test_draws_every_chart_field():
+    readable = set(chart_schema()["properties"]) - {"title", "story", "teaching_points", "expected"}
+    assert readable == set(FINDINGS)
 
 
 @st.composite
@@ -138,15 +295,19 @@ def chart_and_added_finding(draw):
 def at_least_as_careful(after, before) -> bool:
     return (
         after.max_pressure <= before.max_pressure
-        and all(SITE_ORDER[after.sites.get(r, "light")] >= SITE_ORDER[rule] and r in after.sites
-                for r, rule in before.sites.items())
+        and all(after.cap(r) <= before.cap(r) for r in regions() if not regions()[r].parts)
         and set(before.avoid_positions) <= set(after.avoid_positions)
+        and after.stay_in_position >= before.stay_in_position
+        and set(before.no_joint_movement) <= set(after.no_joint_movement)
         and after.consult_care_team >= before.consult_care_team
         and after.postpone >= before.postpone
+        and set(before.ppe) <= set(after.ppe)
+        and (before.hand_hygiene != "soap_and_water" or after.hand_hygiene == "soap_and_water")
+        and set(before.products) <= set(after.products)
     )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(chart_and_added_finding())
 def test_adding_a_finding_never_makes_a_plan_less_careful(case):
     chart, name, value = case
@@ -161,14 +322,16 @@ def test_adding_a_finding_never_makes_a_plan_less_careful(case):
     ("chart", "message"),
     [
         ({"lines": [{"type": "iv", "site": "left_wrist"}]}, "chart.lines[0].site: 'left_wrist' is not allowed"),
-        ({"temperature": 39}, "unknown field(s) temperature; allowed: anticoagulant"),
+        ({"temperature": 39}, "unknown field(s) temperature; allowed: active_bleeding"),
         ({"platelets_per_uL": -5}, "chart.platelets_per_uL: -5 is below the smallest possible value"),
         ({"platelets_per_uL": 90_000_000}, "is not a possible value"),
+        ({"temperature_c": 100.4}, "chart.temperature_c: 100.4 is not a possible value"),
         ({"pregnancy_trimester": 4}, "chart.pregnancy_trimester: 4 is not allowed; choose one of: 1, 2, 3"),
         ({"fever": "yes"}, "chart.fever: 'yes' should be true or false"),
         ({"anticoagulant": 1}, "chart.anticoagulant: 1 should be true or false"),
         ({"surgery": [{"site": "abdomen"}]}, "chart.surgery[0]: 'days_ago' is a required property"),
         ({"lymphedema": ["left_forearm"]}, "chart.lymphedema[0]: 'left_forearm' is not allowed; choose one of: left_arm"),
+        ({"isolation": ["reverse"]}, "chart.isolation[0]: 'reverse' is not allowed; choose one of: contact"),
         (["fever"], "chart: ['fever'] should be a mapping of fields"),
     ],
 )
@@ -186,9 +349,9 @@ def test_cli_prints_the_plan_as_json():
     result = run_cli(str(CHARTS / "05-clot-in-the-calf.yaml"), "--json")
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
-    assert set(plan) == {"max_pressure", "sites", "avoid_positions", "consult_care_team", "postpone", "reasons"}
-    assert plan["sites"]["left_calf"] == "avoid" and plan["sites"]["right_forearm"] == "avoid"
-    assert all(set(r) >= {"rule", "source", "regions"} for r in plan["reasons"])
+    assert {"postpone", "max_pressure", "sites", "avoid_positions", "no_joint_movement", "ppe", "reasons"} <= set(plan)
+    assert plan["sites"]["left_calf"] == "avoid" and plan["sites"]["left_thigh"] == "avoid"
+    assert all(set(r) >= {"rule", "sources", "regions"} for r in plan["reasons"])
 
 
 def test_cli_reads_json_charts_too(tmp_path):
@@ -198,43 +361,106 @@ def test_cli_reads_json_charts_too(tmp_path):
     assert result.returncode == 0 and json.loads(result.stdout)["avoid_positions"] == ["prone"]
 
 
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b]\n"
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [("pregnancy_trimester: 4\n", "choose one of: 1, 2, 3"), ("fever: [\n", "is not valid YAML or JSON"),
-     (None, "cannot read the chart")],
+     (None, "cannot read the chart"), ("", "is empty"), ("   \n# only a comment\n", "is empty"),
+     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is not a text file"), (b"fever: caf\xe9\n", "is not UTF-8 text"),
+     (BILLION_LAUGHS, "anchors and aliases"), ("fever: true\n" + "#" * 1_100_000, "a chart is a short YAML"),
+     ("temperature: 39\n", "unknown field(s) temperature")],
+    ids=["bad value", "bad YAML", "missing", "empty", "blank", "binary", "not UTF-8", "alias bomb", "huge",
+         "unknown field"],
 )
-def test_cli_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path, content, message):
+def test_cli_bad_input_exits_2_with_one_clear_message_and_no_traceback(tmp_path, content, message):
     chart = tmp_path / "chart.yaml"
-    if content is not None:
+    if isinstance(content, bytes):
+        chart.write_bytes(content)
+    elif content is not None:
         chart.write_text(content)
     result = run_cli(str(chart))
-    assert result.returncode == 2
+    assert result.returncode == 2 and result.stdout == ""
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-# --- Teaching charts and feedback -----------------------------------------------------------------------------------
+# --- Teaching charts and their teaching points --------------------------------------------------------------------
 
-def test_at_least_12_teaching_charts_that_together_use_every_rule():
-    charts = load_teaching_charts(CHARTS)
-    assert len(charts) >= 12
-    used = {reason.rule for _, chart in charts for reason in plan_session(chart).reasons}
+TEACHING_CHARTS = load_teaching_charts(CHARTS)
+
+
+def test_at_least_30_teaching_charts_that_together_use_every_rule():
+    assert len(TEACHING_CHARTS) >= 30
+    used = {reason.rule for _, chart in TEACHING_CHARTS for reason in plan_session(chart).reasons}
     assert {rule.id for rule in RULES} - used == set()
-    for name, chart in charts:
-        assert "Fictional teaching chart" in chart["story"], name
+    combined = [name for name, chart in TEACHING_CHARTS if len(set(chart) - {"title", "story", "expected",
+                                                                              "teaching_points"}) >= 5]
+    assert len(combined) >= 5, "at least five combined, realistic inpatients"
 
 
-def test_feedback_marks_unsafe_too_cautious_and_matching_parts_with_sources():
+@pytest.mark.parametrize(("name", "chart"), TEACHING_CHARTS, ids=[n for n, _ in TEACHING_CHARTS])
+def test_teaching_chart_is_planned_as_its_teaching_points_say(name, chart):
+    assert "Fictional teaching chart" in chart["story"]
+    assert chart.get("teaching_points"), "every chart states what it teaches"
+    plan, expected = plan_session(chart), chart["expected"]
+    for key in ("postpone", "max_pressure", "consult_care_team"):
+        if key in expected:
+            assert getattr(plan, key) == expected[key], key
+    if "avoid_positions" in expected:
+        assert set(plan.avoid_positions) == set(expected["avoid_positions"])
+    if "ppe" in expected:
+        assert set(plan.ppe) == set(expected["ppe"])
+    for region in expected.get("avoid", []):
+        assert all(plan.cap(part) == AVOID for part in regions()[region].parts or (region,)), region
+    for region, level in (expected.get("sites_level") or {}).items():
+        assert plan.cap(region) == level, region
+    for region in expected.get("no_joint_movement", []):
+        assert set(regions()[region].parts or (region,)) <= set(plan.no_joint_movement), region
+    applied = {reason.rule for reason in plan.reasons}
+    for point in chart["teaching_points"]:
+        named = re.search(r"\(([a-z0-9-]+(?:, [a-z0-9-]+)*)\)\.?$", point)
+        for rule_id in named.group(1).split(", ") if named else []:
+            assert rule_id in applied, f"the teaching point names {rule_id}, which does not apply"
+
+
+# --- Feedback never punishes caution ------------------------------------------------------------------------------
+
+def test_feedback_marks_unsafe_more_careful_and_matching_parts_with_sources():
     plan = plan_session({"lines": [{"type": "picc", "site": "right_upper_arm"}], "nausea": True})
     trainee = {"max_pressure": 4, "sites": {"left_calf": "avoid", "right_upper_arm": "avoid"},
                "avoid_positions": ["prone", "supine"], "consult_care_team": False}
     verdicts = {item.aspect: item for item in compare_plans(trainee, plan)}
-    assert verdicts["pressure"].verdict == "unsafe"
-    assert verdicts["site: right_upper_arm"].verdict == "matches"
-    assert "mayo_medical_massage" in {r.source for r in verdicts["site: right_upper_arm"].reasons}
-    assert verdicts["site: left_calf"].verdict == "too cautious"
-    assert verdicts["position: prone"].verdict == "matches"
-    assert verdicts["position: supine"].verdict == "too cautious"
-    assert verdicts["care team"].verdict == "unsafe"
+    assert verdicts["pressure"].verdict == UNSAFE
+    assert verdicts["site: right_upper_arm"].verdict == MATCHES
+    assert "mayo_medical_massage" in {s for r in verdicts["site: right_upper_arm"].reasons for s in r.sources}
+    assert verdicts["site: left_calf"].verdict == MORE_CAREFUL
+    assert verdicts["position: prone"].verdict == MATCHES
+    assert verdicts["position: supine"].verdict == MORE_CAREFUL
+    assert verdicts["care team"].verdict == UNSAFE
+    assert MORE_CAREFUL == "safe, more restrictive than needed"
+
+
+@pytest.mark.parametrize(("name", "chart"), TEACHING_CHARTS, ids=[n for n, _ in TEACHING_CHARTS])
+def test_the_most_cautious_plan_is_never_marked_unsafe(name, chart):
+    """Postpone, level 1, every region avoided, every position and joint ruled out, all equipment, soap and water,
+    ask first: whatever the chart, nothing of it is a mistake."""
+    every_region = [r for r in regions() if not regions()[r].parts]
+    most_careful = {"postpone": True, "max_pressure": 1, "sites": {r: "avoid" for r in every_region},
+                    "avoid_positions": rule_book()[0]["positions"], "no_joint_movement": every_region,
+                    "ppe": ["gloves", "gown", "mask", "n95"], "hand_hygiene": "soap_and_water",
+                    "consult_care_team": True}
+    verdicts = {item.verdict for item in compare_plans(most_careful, plan_session(chart))}
+    assert UNSAFE not in verdicts
+
+
+def test_a_less_cautious_plan_is_the_error_with_its_reason_and_source():
+    plan = plan_session({"vasopressors": True, "isolation": ["contact_enteric"]})
+    verdicts = {item.aspect: item for item in compare_plans({"max_pressure": 3}, plan)}
+    assert verdicts["postpone"].verdict == UNSAFE and "ICU nurse" in verdicts["postpone"].message
+    assert verdicts["protective equipment: gown"].verdict == UNSAFE
+    assert verdicts["hand hygiene"].verdict == UNSAFE
+    assert {"hodgson2014", "ccrp2020_mobilization"} <= {s for r in verdicts["postpone"].reasons for s in r.sources}
 
 
 def test_plan_exercise_widget_checks_a_trainee_plan():
@@ -243,7 +469,7 @@ def test_plan_exercise_widget_checks_a_trainee_plan():
     exercise = PlanExercise(CHARTS)
     exercise.chart_picker.value = "11-early-pregnancy"
     assert "ten weeks pregnant" in exercise.chart_view.value
-    exercise.light.value = ("sacrum", "abdomen")
+    exercise.level_2.value = ("sacrum", "abdomen")
     exercise.positions["prone"].value = True
     exercise.consult.value = True
     exercise.check_button.click()
@@ -251,3 +477,39 @@ def test_plan_exercise_widget_checks_a_trainee_plan():
     exercise.positions["prone"].value = False
     exercise.check()
     assert "unsafe" in exercise.feedback.value and "macdonald2014" in exercise.feedback.value
+    exercise.positions["supine"].value = exercise.positions["prone"].value = True
+    exercise.check()
+    assert "unsafe" not in exercise.feedback.value and "safe, more restrictive than needed" in exercise.feedback.value
+
+
+# --- Chapters teach what the engine applies -----------------------------------------------------------------------
+
+def cited_in_chapters() -> set[str]:
+    keys = set()
+    for page in (PROJECT_ROOT / "book").glob("*.md"):
+        for group in re.findall(r"\{(?:foot)?cite(?::[a-z]+)?\}`([^`]+)`", page.read_text()):
+            keys |= {k.strip() for k in group.split(",")}
+    return keys
+
+
+def test_every_rule_is_taught_in_the_chapters_with_its_sources():
+    cited = cited_in_chapters()
+    for rule in RULES:
+        missing = set(rule.sources) - cited
+        assert not missing, f"{rule.id}: its sources {sorted(missing)} are cited in no chapter"
+
+
+def test_the_precautions_chapter_and_the_planner_notebook_show_the_rule_table_from_the_same_data():
+    assert "show_rule_table()" in (PROJECT_ROOT / "book" / "precautions.md").read_text()
+    table = rule_table_html()
+    for rule in RULES:
+        assert f"<td>{rule.id}</td>" in table and ", ".join(rule.sources) in table
+    notebook = json.loads((PROJECT_ROOT / "notebooks" / "session-planner.ipynb").read_text())
+    code = "".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    assert "show_rule_table" in code
+
+
+def test_the_rules_file_is_valid_yaml_with_one_sentence_reasons():
+    raw = yaml.safe_load((PROJECT_ROOT / "massage_course" / "data" / "precaution_rules.yaml").read_text())
+    for entry in raw["rules"]:
+        assert not re.search(r"read (only )?in a copy|fact sheet|secondary book", entry["reason"]), entry["id"]

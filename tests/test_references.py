@@ -36,7 +36,7 @@ YEAR_NOT_CHECKED = {
 }
 # Sources whose author or issuing organisation is not named where they were read.
 AUTHOR_NOT_SHOWN = {
-    "accessanesth_pregnancy", "archderm2001_steroids", "statpearls_orthostatic", "statpearls_thrombocytopenia",
+    "accessanesth_pregnancy", "ccrp2020_mobilization", "nmaesthetic_skin_graft", "archderm2001_steroids", "statpearls_orthostatic", "statpearls_thrombocytopenia",
     "tabers_fowler", "bjcn_skin_tears", "bp_metaanalysis2024", "ethics_code_copy", "healthinfolaw_phi",
     "hourly_rounding_card", "mtbok_copy", "ochealthinfo_hipaa_faq", "survey2006_post",
 }

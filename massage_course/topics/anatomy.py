@@ -74,6 +74,33 @@ def regions() -> dict[str, Region]:
     return found
 
 
+def limb_of(region_key: str) -> str | None:
+    """The limb group a region belongs to ("left_calf" -> "left_leg"), or None for the trunk, head and neck."""
+    return next((key for key, region in regions().items() if region_key in region.parts), None)
+
+
+@cache
+def neighbours(region_key: str) -> tuple[str, ...]:
+    """The regions that border this one (from data/body_regions.yaml): the planner's margin around a lesion."""
+    raw = load_yaml("body_regions.yaml")
+    where = "massage_course/data/body_regions.yaml, neighbours"
+    table = raw.get("neighbours") or {}
+    found = regions()
+    base = found[region_key].base
+    require(base in table, where, f"no neighbours given for {base}")
+    side = region_key.partition("_")[0] if region_key != base else None
+    keys = []
+    for other in table[base]:
+        if other in raw["midline"]:
+            keys.append(other)
+        elif side:
+            keys.append(f"{side}_{other}")
+        else:
+            keys += [f"{s}_{other}" for s in SIDES]
+    require(all(k in found for k in keys), where, f"{base} names a region that does not exist")
+    return tuple(keys)
+
+
 def base_region_keys() -> set[str]:
     """The side-less keys that data files use: midline keys and sided keys without their side."""
     return {r.base for r in regions().values() if not r.parts}

@@ -24,11 +24,22 @@ except ImportError as error:  # its compiled part (rpds-py) has no offline brows
 
 LINE_TYPES = ["iv", "picc", "port", "central", "arterial"]
 NODE_SITES = ["left_axilla", "right_axilla", "left_groin", "right_groin"]
-BOOLEAN_FINDINGS = ["anticoagulant", "bleeding_disorder", "fever", "nausea", "mucositis", "lung_metastases",
-                    "fall_risk", "neutropenia"]
-SITE_LIST_FINDINGS = ["drains", "non_intact_skin", "radiation", "tumor", "bone_metastases", "new_skin_graft",
-                      "neuropathy", "unstable_fracture", "implanted_hardware"]
-LIMB_FINDINGS = ["lymphedema", "edema"]
+BOOLEAN_FINDINGS = [
+    "anticoagulant", "bleeding_disorder", "fever", "nausea", "mucositis", "lung_metastases", "fall_risk",
+    "neutropenia", "new_chest_pain", "new_shortness_of_breath", "active_bleeding", "vasopressors",
+    "uncontrolled_pain", "delirium", "unable_to_consent", "urinary_catheter", "telemetry", "sternal_precautions",
+    "spinal_precautions", "osteoporosis", "fragile_skin", "long_term_steroids",
+]
+SITE_LIST_FINDINGS = [
+    "drains", "non_intact_skin", "radiation", "tumor", "bone_metastases", "new_skin_graft", "neuropathy",
+    "unstable_fracture", "implanted_hardware", "donor_site", "pressure_injury", "chest_tube",
+]
+LIMB_FINDINGS = ["lymphedema", "edema", "new_limb_swelling", "scds", "limb_alert"]
+ISOLATION_TYPES = ["contact", "contact_enteric", "droplet", "airborne"]
+OXYGEN_TYPES = ["nasal_cannula", "mask"]
+SIDES = ["left", "right"]
+# Numbers a chart may hold: (smallest, largest possible). A value outside is a typing error, not a patient.
+NUMBER_FINDINGS = {"platelets_per_uL": (0, 10_000_000), "anc_per_uL": (0, 1_000_000), "temperature_c": (25, 45)}
 TYPE_WORDS = {"number": "a number", "integer": "a whole number", "boolean": "true or false", "array": "a list",
               "object": "a mapping of fields", "string": "text"}
 
@@ -46,29 +57,45 @@ def limb_keys() -> list[str]:
     return sorted(k for k, r in regions().items() if r.parts)
 
 
+def _entries(required: list[str], **fields) -> dict:
+    """A list of entries, each a mapping with exactly these fields."""
+    return {"type": "array", "items": {"type": "object", "additionalProperties": False, "required": required,
+                                       "properties": fields}}
+
+
 @cache
 def chart_schema() -> dict:
     site = {"enum": site_keys()}
-    site_list = {"type": "array", "items": site}
+    side = {"enum": SIDES}
+    days = {"type": "integer", "minimum": 0}
     properties: dict[str, Any] = {
-        "platelets_per_uL": {"type": "number", "minimum": 0, "maximum": 10_000_000},
-        "dvt": {"type": "array", "items": {
-            "type": "object", "additionalProperties": False, "required": ["site", "status"],
-            "properties": {"site": site, "status": {"enum": ["active", "history"]}}}},
-        "surgery": {"type": "array", "items": {
-            "type": "object", "additionalProperties": False, "required": ["site", "days_ago"],
-            "properties": {"site": site, "days_ago": {"type": "integer", "minimum": 0}}}},
-        "lines": {"type": "array", "items": {
-            "type": "object", "additionalProperties": False, "required": ["type", "site"],
-            "properties": {"type": {"enum": LINE_TYPES}, "site": site}}},
+        "dvt": _entries(["site", "status"], site=site, status={"enum": ["active", "suspected", "history"]}),
+        "surgery": _entries(["site", "days_ago"], site=site, days_ago=days),
+        "lines": _entries(["type", "site"], type={"enum": LINE_TYPES}, site=site),
         "lymph_nodes_removed": {"type": "array", "items": {"enum": NODE_SITES}},
         "pregnancy_trimester": {"enum": [1, 2, 3]},
+        "chemotherapy_days_ago": days,
+        "isolation": {"type": "array", "items": {"enum": ISOLATION_TYPES}},
+        "oxygen": {"type": "array", "items": {"enum": OXYGEN_TYPES}},
+        "cardiac_device": _entries(["type", "side", "days_ago"], type={"enum": ["pacemaker", "icd"]}, side=side,
+                                   days_ago=days),
+        "dialysis_access": _entries(["type", "site"], type={"enum": ["fistula", "graft", "catheter"]}, site=site),
+        "hip_precautions": _entries(["side", "approach"], side=side,
+                                    approach={"enum": ["posterior", "anterior", "unknown"]}),
+        "femoral_puncture": _entries(["side", "hours_ago", "sheath_in_place"], side=side,
+                                     hours_ago={"type": "integer", "minimum": 0},
+                                     sheath_in_place={"type": "boolean"}),
     }
+    properties |= {name: {"type": "number", "minimum": low, "maximum": high}
+                   for name, (low, high) in NUMBER_FINDINGS.items()}
     properties |= {name: {"type": "boolean"} for name in BOOLEAN_FINDINGS}
-    properties |= {name: site_list for name in SITE_LIST_FINDINGS}
+    properties |= {name: {"type": "array", "items": site} for name in SITE_LIST_FINDINGS}
     properties |= {name: {"type": "array", "items": {"enum": limb_keys()}} for name in LIMB_FINDINGS}
-    # Charts may carry a title and a story for the trainee; the planner does not read them.
-    properties |= {"title": {"type": "string"}, "story": {"type": "string"}}
+    # Charts may carry a title and a story for the trainee, and the teaching points a test checks; the planner does
+    # not read them.
+    properties |= {"title": {"type": "string"}, "story": {"type": "string"},
+                   "teaching_points": {"type": "array", "items": {"type": "string"}},
+                   "expected": {"type": "object"}}
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
@@ -102,19 +129,52 @@ def check_chart(chart: Any) -> dict:
     return chart
 
 
-def read_chart_file(path: str | Path) -> dict:
-    """A chart file (YAML or JSON) read and checked; any problem is a ChartError of one plain line or more."""
-    import yaml
+MAX_CHART_BYTES = 1_000_000  # a chart is a page of findings; anything near a megabyte is the wrong file
 
+
+def read_chart_file(path: str | Path) -> dict:
+    """A chart file (YAML or JSON) read and checked; any problem is a ChartError of one plain line or more:
+    a missing, empty, binary, oversized or non-UTF-8 file, YAML that is not valid or uses anchors and aliases (which
+    can expand without limit), and fields the planner does not know."""
+    path = Path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_CHART_BYTES:
+            raise ChartError(f"{path} is {size:,} bytes: a chart is a short YAML or JSON file (at most "
+                             f"{MAX_CHART_BYTES:,} bytes); is this the right file?")
+        data = path.read_bytes()
     except OSError as error:
         raise ChartError(f"cannot read the chart {path}: {error.strerror}") from error
+    if b"\0" in data:
+        raise ChartError(f"{path} is not a text file (it looks like an image or another binary file): a chart is "
+                         "a YAML or JSON text file")
     try:
-        chart = yaml.safe_load(text)  # YAML also reads JSON
-    except yaml.YAMLError as error:
-        raise ChartError(f"{path} is not valid YAML or JSON: {error}") from error
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ChartError(f"{path} is not UTF-8 text (byte {error.start:,} cannot be read): save the chart as UTF-8 "
+                         "and try again") from error
+    chart = _parse_chart(text, path)
+    if chart is None:  # nothing but blanks or comments
+        raise ChartError(f"{path} is empty: a chart lists the patient's findings, e.g. 'anticoagulant: true'")
     try:
         return check_chart(chart)
     except ChartError as error:
         raise ChartError(f"{path} cannot be planned:\n{error}") from error
+
+
+def _parse_chart(text: str, path: Path) -> Any:
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        """Safe YAML without anchors and aliases: a chart never needs them, and nested aliases can expand into
+        billions of entries ("billion laughs")."""
+
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.YAMLError("anchors and aliases (&name, *name) are not allowed in a chart")
+            return super().compose_node(parent, index)
+
+    try:
+        return yaml.load(text, Loader=NoAliasLoader)  # noqa: S506 (a SafeLoader); YAML also reads JSON
+    except yaml.YAMLError as error:
+        raise ChartError(f"{path} is not valid YAML or JSON: {' '.join(str(error).split())}") from error

@@ -1,92 +1,119 @@
-"""Feedback on a trainee's session plan: each part of it (pressure, each region, each position, the check with the
-care team) compared with the planner's plan, with the rules and sources behind the difference."""
+"""Feedback on a trainee's session plan: each part of it (postponing, pressure, each region, each position, joint
+movement, protective equipment, hand hygiene, the check with the care team) compared with the planner's plan, with
+the rules and sources behind the difference.
+
+Caution is never marked as a mistake: a part that is more careful than the planner's is "safe, more restrictive than
+needed", with what could have been allowed; only a part that is less careful is "unsafe", with the reason.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .precautions import Reason, SessionPlan, rule_book
+from .precautions import AVOID, Reason, SessionPlan, cap_word, rule_book
+
+MATCHES, MORE_CAREFUL, UNSAFE = "matches", "safe, more restrictive than needed", "unsafe"
 
 
 @dataclass(frozen=True)
 class Feedback:
-    aspect: str  # "pressure", "site: left_forearm", "position: prone", "care team"
-    verdict: str  # "matches", "too cautious", "unsafe"
+    aspect: str  # "postpone", "pressure", "site: left_forearm", "position: prone", "joints: right_thigh", ...
+    verdict: str  # MATCHES, MORE_CAREFUL or UNSAFE
     message: str
     reasons: tuple[Reason, ...] = ()
 
 
-def _reasons_for(plan: SessionPlan, *, region: str | None = None, position: str | None = None,
-                 effect: str | None = None) -> tuple[Reason, ...]:
+def _reasons_for(plan: SessionPlan, *, region: str | None = None, effect: str | None = None,
+                 value: str | None = None) -> tuple[Reason, ...]:
     by_id = {rule.id: rule for rule in rule_book()[1]}
     found = []
     for reason in plan.reasons:
         rule = by_id.get(reason.rule)
         if rule is None:
             continue
+        effects = rule.effects
         if region and region in reason.regions:
             found.append(reason)
-        elif position and position in rule.effects.get("avoid_positions", []):
-            found.append(reason)
-        elif effect and effect in rule.effects:
+        elif effect and effect in effects and (value is None or value in effects[effect]):
             found.append(reason)
     return tuple(found)
 
 
-def compare_plans(trainee: dict, engine: SessionPlan) -> list[Feedback]:
-    """Compare a trainee's plan with the planner's, item by item: what matches, what is too cautious, what is unsafe.
+def _trainee_cap(value) -> int:
+    return AVOID if value == "avoid" else 2 if value == "light" else int(value)
 
-    ``trainee`` has the plan's keys: max_pressure, sites ({region: avoid|light}), avoid_positions, consult_care_team.
+
+def _compare(aspect: str, want: bool, got: bool, yes: str, no: str, reasons: tuple) -> Feedback:
+    """A yes/no part of the plan: doing it when the chart asks is a match; doing it when the chart does not is more
+    careful than needed; not doing it when the chart asks is unsafe."""
+    if want == got:
+        return Feedback(aspect, MATCHES, yes if want else no, reasons)
+    if got:
+        return Feedback(aspect, MORE_CAREFUL, f"{no} (Your choice is safe.)", reasons)
+    return Feedback(aspect, UNSAFE, yes, reasons)
+
+
+def compare_plans(trainee: dict, engine: SessionPlan) -> list[Feedback]:
+    """Compare a trainee's plan with the planner's, item by item.
+
+    ``trainee`` has the plan's keys: postpone, max_pressure, sites ({region: avoid | light | level}),
+    avoid_positions, no_joint_movement (regions), ppe, hand_hygiene ("soap_and_water" or not), consult_care_team.
+    A key left out counts as "no restriction chosen".
     """
-    feedback = []
-    pressure = trainee.get("max_pressure")
-    pressure_reasons = _reasons_for(engine, effect="max_pressure") or tuple(r for r in engine.reasons if r.rule == "baseline")
+    feedback = [_compare("postpone", engine.postpone, bool(trainee.get("postpone")),
+                         "Postpone: do not start; ask " + "; ".join(engine.who_to_ask) + "." if engine.postpone
+                         else "Postpone.", "Nothing in the chart calls for postponing today.",
+                         _reasons_for(engine, effect="postpone"))]
+    pressure = trainee.get("max_pressure") or 5
+    pressure_reasons = _reasons_for(engine, effect="max_pressure") or tuple(
+        r for r in engine.reasons if r.rule == "baseline")
     if pressure == engine.max_pressure:
-        feedback.append(Feedback("pressure", "matches", f"Level {pressure} at most.", pressure_reasons))
-    elif pressure is not None and pressure > engine.max_pressure:
-        feedback.append(Feedback("pressure", "unsafe", f"Level {pressure} is above the level {engine.max_pressure} "
+        feedback.append(Feedback("pressure", MATCHES, f"Level {pressure} at most.", pressure_reasons))
+    elif pressure > engine.max_pressure:
+        feedback.append(Feedback("pressure", UNSAFE, f"Level {pressure} is above the level {engine.max_pressure} "
                                  "that this chart allows.", pressure_reasons))
     else:
-        feedback.append(Feedback("pressure", "too cautious", f"Level {pressure} is below the level "
-                                 f"{engine.max_pressure} this chart allows: fine, but lighter than needed.",
-                                 pressure_reasons))
-    chosen = {region: rule for region, rule in (trainee.get("sites") or {}).items()}
+        feedback.append(Feedback("pressure", MORE_CAREFUL, f"Level {pressure} is safe; this chart would allow up to "
+                                 f"level {engine.max_pressure}.", pressure_reasons))
+    chosen = {region: _trainee_cap(value) for region, value in (trainee.get("sites") or {}).items()}
     for region in sorted(set(chosen) | set(engine.sites)):
-        want, got = engine.sites.get(region), chosen.get(region)
+        want = engine.cap(region)
+        got = min(chosen.get(region, pressure), pressure)
         name = region.replace("_", " ")
         reasons = _reasons_for(engine, region=region)
         if want == got:
-            feedback.append(Feedback(f"site: {region}", "matches", f"{name}: {want}.", reasons))
-        elif want is None or (want == "light" and got == "avoid"):
-            feedback.append(Feedback(f"site: {region}", "too cautious",
-                                     f"{name}: you chose {got}; the chart asks for "
-                                     f"{'no restriction beyond the session level' if want is None else want}.", reasons))
+            feedback.append(Feedback(f"site: {region}", MATCHES, f"{name}: {cap_word(want)}.", reasons))
+        elif got < want:
+            feedback.append(Feedback(f"site: {region}", MORE_CAREFUL, f"{name}: you chose {cap_word(got)}, which is "
+                                     f"safe; the chart allows {cap_word(want)}.", reasons))
         else:
-            feedback.append(Feedback(f"site: {region}", "unsafe",
-                                     f"{name}: the chart asks to {'avoid it' if want == 'avoid' else 'keep it light (level 2 at most)'}"
-                                     f"; you chose {got or 'no restriction'}.", reasons))
+            feedback.append(Feedback(f"site: {region}", UNSAFE, f"{name}: the chart allows {cap_word(want)}; you chose "
+                                     f"{cap_word(got)}.", reasons))
     chosen_positions = set(trainee.get("avoid_positions") or [])
     for position in sorted(chosen_positions | set(engine.avoid_positions)):
         name = position.replace("_", "-")
-        reasons = _reasons_for(engine, position=position)
-        if position in engine.avoid_positions and position in chosen_positions:
-            feedback.append(Feedback(f"position: {position}", "matches", f"No {name} position.", reasons))
-        elif position in engine.avoid_positions:
-            feedback.append(Feedback(f"position: {position}", "unsafe", f"The chart rules out the {name} position.",
-                                     reasons))
-        else:
-            feedback.append(Feedback(f"position: {position}", "too cautious",
-                                     f"Nothing in the chart rules out the {name} position.", reasons))
-    consult = bool(trainee.get("consult_care_team"))
-    consult_reasons = _reasons_for(engine, effect="consult_care_team")
-    if consult == engine.consult_care_team:
-        feedback.append(Feedback("care team", "matches", "Check with the care team first." if consult
-                                 else "Nothing in the chart calls for a check first (asking is never wrong).",
-                                 consult_reasons))
-    elif engine.consult_care_team:
-        feedback.append(Feedback("care team", "unsafe", "This chart needs a check with the care team before the "
-                                 "session.", consult_reasons))
-    else:
-        feedback.append(Feedback("care team", "too cautious", "Nothing in the chart calls for a check first; asking "
-                                 "is never wrong.", consult_reasons))
+        feedback.append(_compare(f"position: {position}", position in engine.avoid_positions,
+                                 position in chosen_positions, f"No {name} position.",
+                                 f"Nothing in the chart rules out the {name} position.",
+                                 _reasons_for(engine, effect="avoid_positions", value=position)))
+    chosen_joints = set(trainee.get("no_joint_movement") or [])
+    for region in sorted(chosen_joints | set(engine.no_joint_movement)):
+        name = region.replace("_", " ")
+        feedback.append(_compare(f"joints: {region}", region in engine.no_joint_movement, region in chosen_joints,
+                                 f"No joint movement at the {name}.", f"Nothing in the chart rules out gentle joint "
+                                 f"movement at the {name}.", _reasons_for(engine, region=region)))
+    chosen_ppe = set(trainee.get("ppe") or [])
+    for item in sorted(chosen_ppe | set(engine.ppe)):
+        feedback.append(_compare(f"protective equipment: {item}", item in engine.ppe, item in chosen_ppe,
+                                 f"Put on the {item} before you go in.", f"The chart does not call for a {item}.",
+                                 _reasons_for(engine, effect="ppe", value=item)))
+    soap = engine.hand_hygiene == "soap_and_water"
+    feedback.append(_compare("hand hygiene", soap, trainee.get("hand_hygiene") == "soap_and_water",
+                             "Wash with soap and water: alcohol rub does not remove these spores.",
+                             "Alcohol rub or soap and water both fit this chart.",
+                             _reasons_for(engine, effect="hand_hygiene")))
+    feedback.append(_compare("care team", engine.consult_care_team, bool(trainee.get("consult_care_team")),
+                             "Check with the care team before the session.",
+                             "Nothing in the chart calls for a check first; asking is never wrong.",
+                             _reasons_for(engine, effect="consult_care_team")))
     return feedback
