@@ -83,23 +83,38 @@ def plan(chart: str, as_json: bool) -> int:
     except ChartError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if as_json:
-        import json
+    import json
 
-        print(json.dumps(session_plan.as_dict(), indent=2))
-    else:
-        print(session_plan.describe())
+    try:
+        print(json.dumps(session_plan.as_dict(), indent=2) if as_json else session_plan.describe(), flush=True)
+    except BrokenPipeError:  # `plan chart.yaml | head`: the reader has all it wanted
+        sys.stdout = None
     return 0
+
+
+def tools_on_path() -> None:
+    """nbgrader runs its own tools (alembic, jupyter) by name: put this environment's bin folder first on PATH, so the
+    documented `.venv/bin/python -m massage_course ...` works from any shell, activated or not."""
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if bin_dir not in path.split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([bin_dir, path]) if path else bin_dir
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    tools_on_path()
     command = args.command
     if command == "plan":
         return plan(args.chart, as_json=args.json)
     if command == "build":
+        from .hub.local_lab import refuse_if_running
         from .site.build import build_book
 
+        refusal = refuse_if_running("rebuild the book it is serving")
+        if refusal:
+            print(refusal, file=sys.stderr)
+            return 1
         return build_book()
     if command.startswith("fetch-assets"):
         from .site import assets, lite

@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from massage_course.paths import BUILD_HTML, PROJECT_ROOT
-from massage_course.site.build import STRICT_BUILD
+# Tests keep the course's local state (Jupyter state per mode, a trainee's workspace, what is running) in a folder of
+# their own, so that they never meet, or disturb, a course a person is running from this checkout.
+os.environ.setdefault("MASSAGE_COURSE_STATE", str(Path(__file__).resolve().parent.parent / ".course" / "tests"))
+
+from massage_course.paths import BUILD_HTML, PROJECT_ROOT  # noqa: E402
+from massage_course.site.build import STRICT_BUILD  # noqa: E402
 
 QUIZ = "quiz-1-hospital"  # the quiz the grading tests use (all quizzes share one generator)
 

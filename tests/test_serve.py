@@ -37,7 +37,7 @@ def running_course(built_html, tmp_path):
     env = {
         "MASSAGE_COURSE_EXCHANGE": str(tmp_path / "exchange"),
         "MASSAGE_COURSE_GRADEBOOK_URL": f"sqlite:///{tmp_path / 'gradebook.db'}",
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "MASSAGE_COURSE_STATE": str(tmp_path / "state"),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "massage_course", "serve", f"--book-port={book_port}", f"--lab-port={lab_port}"],
@@ -61,6 +61,10 @@ def running_course(built_html, tmp_path):
 
 def test_run_command_serves_book_and_jupyterlab_with_formgrader(running_course):
     urls = running_course
+    # The addresses come last, once JupyterLab listens: nothing it prints at start-up buries them.
+    lab_port = int(re.search(r":(\d+)/", urls["JupyterLab"]).group(1))
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", lab_port)) == 0
     assert set(urls) == {"Book", "JupyterLab", "Formgrader"}
     assert all(url.startswith("http://127.0.0.1:") for url in urls.values())
     status, page = http_get(urls["Book"])

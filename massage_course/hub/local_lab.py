@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from ..grading.exchange import prepare_exchange
@@ -86,23 +87,43 @@ def jupyter_config_folders(trainee: bool) -> list[Path]:
     return [trainee_only, course]
 
 
+def lab_state(trainee: bool) -> Path:
+    """The course's own folder for one mode's JupyterLab state (instructor or trainee)."""
+    return STATE / "lab" / ("trainee" if trainee else "instructor")
+
+
+def lab_environment(trainee: bool) -> dict[str, str]:
+    """The environment of the course's JupyterLab: the course's config folders, and Jupyter's data, runtime, settings
+    and workspaces inside the course's state folder, one set per mode. So a fresh clone starts fresh (nbgrader's
+    cache of fetched quizzes and feedback lives under Jupyter's data folder, and workspaces reopen old tabs), and two
+    courses, or the two modes, never mix. The "official Jupyter news" prompt is off: it asks to reach the internet."""
+    state = lab_state(trainee)
+    folders = {"JUPYTER_DATA_DIR": state / "data", "JUPYTER_RUNTIME_DIR": state / "runtime",
+               "JUPYTERLAB_SETTINGS_DIR": state / "settings", "JUPYTERLAB_WORKSPACES_DIR": state / "workspaces"}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    news = folders["JUPYTERLAB_SETTINGS_DIR"] / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    write_if_changed(news, json.dumps({"fetchNews": "false", "checkForUpdates": False}, indent=2) + "\n")
+    config_path = [str(folder) for folder in jupyter_config_folders(trainee)]
+    if os.environ.get("JUPYTER_CONFIG_PATH"):
+        config_path.append(os.environ["JUPYTER_CONFIG_PATH"])
+    return {**os.environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(config_path),
+            **{name: str(folder) for name, folder in folders.items()}}
+
+
 def start_jupyterlab(port: int, token: str, root_dir: Path = PROJECT_ROOT, *extra: str,
                      trainee: bool = False) -> subprocess.Popen:
     """JupyterLab over ``root_dir`` (the whole course by default). For the instructor it starts in assignments/ so
     nbgrader's formgrader finds the course; in trainee mode it starts in ``root_dir``, with nbgrader's instructor parts
-    off."""
+    off. Its log shows warnings and errors only, so the addresses stay in view."""
     prepare_exchange()
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        f"--ServerApp.root_dir={root_dir}", f"--IdentityProvider.token={token}", *extra,
+        f"--ServerApp.root_dir={root_dir}", f"--IdentityProvider.token={token}", "--log-level=WARN", *extra,
     ]
     if os.geteuid() == 0:  # containers and CI machines run as root; JupyterLab refuses that unless told
         command.append("--allow-root")
-    config_path = [str(folder) for folder in jupyter_config_folders(trainee)]
-    if os.environ.get("JUPYTER_CONFIG_PATH"):
-        config_path.append(os.environ["JUPYTER_CONFIG_PATH"])
-    env = {**os.environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(config_path)}
-    return subprocess.Popen(command, cwd=root_dir if trainee else COURSE_ROOT, env=env)
+    return subprocess.Popen(command, cwd=root_dir if trainee else COURSE_ROOT, env=lab_environment(trainee))
 
 
 def addresses(book_port: int, lab_port: int, token: str, trainee: bool = False) -> str:
@@ -132,12 +153,51 @@ def trainee_workspace() -> Path:
     return TRAINEE_WORKSPACE
 
 
+RUNNING = STATE / "running.json"  # the course served from this folder now: its process and addresses
+
+
+def running_course() -> dict | None:
+    """What ``serve`` recorded, if that process is still alive (a crashed run leaves a stale file, which is ignored)."""
+    try:
+        running = json.loads(RUNNING.read_text())
+        os.kill(running["pid"], 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return running
+
+
+def refuse_if_running(doing: str) -> str | None:
+    """A clear line if the course is already served from this folder (``doing`` would disturb it), else None."""
+    running = running_course()
+    if running is None:
+        return None
+    return (f"The course is already running from this folder (process {running['pid']}), so it will not {doing}."
+            f"{running['addresses']}Stop it first (Ctrl+C in its terminal, or `kill {running['pid']}`).")
+
+
+def wait_until_listening(port: int, lab: subprocess.Popen, seconds: float = 120) -> None:
+    """Wait for JupyterLab's port, so that the addresses are the last thing printed, after its start-up lines."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and lab.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+
+
 def serve(book_port: int, lab_port: int, trainee: bool = False) -> int:
+    refusal = refuse_if_running("start a second copy")
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 1
     book_port, lab_port = free_port(book_port), free_port(lab_port)
     server = serve_book(book_port)
     token = secrets.token_hex(16)
     lab = start_jupyterlab(lab_port, token, trainee_workspace() if trainee else PROJECT_ROOT, trainee=trainee)
-    print(addresses(book_port, lab_port, token, trainee), flush=True)
+    block = addresses(book_port, lab_port, token, trainee)
+    write_if_changed(RUNNING, json.dumps({"pid": os.getpid(), "addresses": block, "trainee": trainee}) + "\n")
+    wait_until_listening(lab_port, lab)
+    print(block, flush=True)
 
     def stop(signum, frame):  # `kill` (SIGTERM) stops JupyterLab too, as Ctrl+C does, instead of orphaning it
         raise KeyboardInterrupt
@@ -151,3 +211,4 @@ def serve(book_port: int, lab_port: int, trainee: bool = False) -> int:
         return 0
     finally:
         server.shutdown()
+        RUNNING.unlink(missing_ok=True)

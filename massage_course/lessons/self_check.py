@@ -33,6 +33,17 @@ def load_self_check(chapter: str) -> dict:
     return raw
 
 
+def shown_options(question: dict, number: int) -> list[dict]:
+    """The options in the order the page shows them: turned round (the others keep their order) so that the right
+    answer of question ``number`` (0-based) sits at position ``number`` modulo the option count. Over a chapter the
+    right answer then moves through every position, whatever order the data file lists them in, and a trainee cannot
+    guess it from its place; the order is the same at every build."""
+    options = question["options"]
+    right = next(i for i, option in enumerate(options) if option["correct"] is True)
+    shift = (right - number) % len(options)
+    return options[shift:] + options[:shift]
+
+
 def as_jupyterquiz(self_check: dict) -> list[dict]:
     """Convert a self-check to the question list that jupyterquiz renders."""
     return [
@@ -41,10 +52,10 @@ def as_jupyterquiz(self_check: dict) -> list[dict]:
             "type": "multiple_choice",
             "answers": [
                 {"answer": option["text"], "correct": option["correct"] is True, "feedback": option["feedback"]}
-                for option in question["options"]
+                for option in shown_options(question, number)
             ],
         }
-        for question in self_check["questions"]
+        for number, question in enumerate(self_check["questions"])
     ]
 
 
