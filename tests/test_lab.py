@@ -189,13 +189,14 @@ def test_trainee_runs_the_session_planner_and_python_answers_the_controls(labs, 
     # toolbar's indicator says idle before there is a kernel).
     page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$")).wait_for(timeout=KERNEL_SECONDS * 1000)
     menu(page, "Run").get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    chart_view = page.locator(".widget-html-content .teaching-chart")  # the widget's, not the case book's below it
+    chart_view = page.locator(".widget-html-content .teaching-chart:visible")  # the widget's shown one
     chart_view.wait_for(timeout=KERNEL_SECONDS * 1000)  # drawn by the kernel: the controls' first chart
-    assert titles[first] in chart_view.inner_text()
+    # textContent: innerText is empty for an output JupyterLab has not laid out yet (it renders lazily)
+    assert titles[first] in chart_view.text_content()
 
     page.locator(".widget-dropdown select").select_option(label=titles[chosen])
     chart_view.filter(has_text=titles[chosen]).wait_for()
-    assert titles[first] not in chart_view.inner_text()
+    assert titles[first] not in chart_view.text_content()
 
     page.get_by_role("button", name="Check my plan").click()
     feedback = page.locator("table.plan-feedback")

@@ -468,7 +468,8 @@ def test_plan_exercise_widget_checks_a_trainee_plan():
 
     exercise = PlanExercise(CHARTS)
     exercise.chart_picker.value = "11-early-pregnancy"
-    assert "ten weeks pregnant" in exercise.chart_view.value
+    shown = exercise.chart_view.children[exercise.chart_view.selected_index]
+    assert "ten weeks pregnant" in shown.value
     exercise.level_2.value = ("sacrum", "abdomen")
     exercise.positions["prone"].value = True
     exercise.consult.value = True

@@ -257,3 +257,22 @@ def test_every_page_has_a_language_a_title_and_an_icon_that_exists(built_html):
             missing.append(f"{name}: icons {head.icons}")
     assert "index.html" in {str(p.relative_to(BUILD_HTML)) for p in pages}
     assert missing == []
+
+
+def test_the_static_planner_shows_the_chart_that_is_chosen(browser, site):
+    """Issue 21: in the book, choosing another chart left the first one shown. The views are switched in the page."""
+    from massage_course.lessons.session_planner import load_teaching_charts
+
+    titles = [chart["title"] for _, chart in load_teaching_charts(PROJECT_ROOT / "notebooks" / "charts")]
+    context, page = open_page(browser, site, "notebooks/session-planner.html")
+    try:
+        shown = page.locator(".widget-html-content .teaching-chart:visible")
+        shown.first.wait_for(state="visible", timeout=10000)
+        assert titles[0] in shown.inner_text()
+        page.locator(".widget-dropdown select").first.select_option(label=titles[5])
+        shown.filter(has_text=titles[5]).wait_for(timeout=5000)
+        assert titles[0] not in shown.inner_text()
+        assert page.locator(".live-only").first.is_visible()
+        assert page.problems == []
+    finally:
+        context.close()

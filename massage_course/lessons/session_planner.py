@@ -10,6 +10,7 @@ from ..topics.anatomy import regions
 from ..topics.data_files import parse_yaml
 from ..topics.plan_feedback import compare_plans
 from ..topics.precautions import SessionPlan, cap_word, plan_session, rule_book
+from .widgets import linked_views
 
 FINDING_WORDS = {
     "platelets_per_uL": "platelets per microliter", "anc_per_uL": "neutrophils (ANC) per microliter",
@@ -149,7 +150,10 @@ class PlanExercise:
         positions = rule_book()[0]["positions"]
         self.chart_picker = widgets.Dropdown(options=[(c.get("title", n), n) for n, c in self.charts.items()],
                                              description="Chart:")
-        self.chart_view = widgets.HTML()
+        # One view per chart, switched in the browser: choosing a chart shows that chart in the static book too,
+        # where no Python runs (issue 21: it kept showing the first chart).
+        self.chart_view = linked_views(self.chart_picker,
+                                       [widgets.HTML(chart_html(chart)) for chart in self.charts.values()])
         self.postpone = widgets.Checkbox(description="postpone: do not start today", indent=False)
         self.pressure = widgets.ToggleButtons(options=[1, 2, 3, 4, 5], value=3, description="Pressure at most:",
                                               style={"description_width": "initial"})
@@ -166,6 +170,9 @@ class PlanExercise:
         self.consult = widgets.Checkbox(description="check with the care team first", indent=False)
         self.check_button = widgets.Button(description="Check my plan", button_style="primary")
         self.feedback = widgets.HTML()
+        live_only = widgets.HTML("<p class='live-only'><em>Check my plan needs Python running: in the book it does "
+                                 "nothing. Open this page live (the link under its title) or in JupyterLab to get "
+                                 "feedback; the charts and the planner's plans are below.</em></p>")
         self.chart_picker.observe(lambda change: self.show_chart(), names="value")
         self.check_button.on_click(lambda _: self.check())
         self.show_chart()
@@ -174,11 +181,13 @@ class PlanExercise:
             widgets.HBox([self.avoid, self.level_1, self.level_2]), self.joints,
             widgets.HBox(list(self.positions.values())),
             widgets.HBox([widgets.Label("Put on before entering:"), *self.ppe.values()]), self.soap, self.consult,
-            self.check_button, self.feedback,
+            self.check_button, live_only, self.feedback,
         ])
 
     def show_chart(self) -> None:
-        self.chart_view.value = chart_html(self.charts[self.chart_picker.value])
+        """A new chart clears the feedback on the last one. The browser switches the view itself; the kernel's side
+        follows too, so that Python and the page agree on what is shown."""
+        self.chart_view.selected_index = self.chart_picker.index
         self.feedback.value = ""
 
     def trainee_plan(self) -> dict:
