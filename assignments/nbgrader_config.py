@@ -22,8 +22,17 @@ c.ClearSolutions.text_stub = "Write your answer here."
 # A trainee who deletes a graded cell gets it back at grading time instead of silently losing the item.
 c.OverwriteCells.add_missing_cells = True
 # Trainee code runs in a bubblewrap sandbox that sees only its own notebook's folder (massage_course/grading/sandbox.py):
-# never the quiz sources, other trainees' work or the gradebook.
+# never the quiz sources, other trainees' work or the gradebook; no network, none of this environment, user nobody.
 c.Execute.kernel_name = "massage-course-sandbox"
+# The sandbox has no network, so nbgrader reaches its kernel over Unix sockets in a private folder of this process.
+from massage_course.grading.sandbox import ipc_prefix  # noqa: E402
+
+c.KernelManager.transport = "ipc"
+c.KernelManager.ip = ipc_prefix()
+# Caps per graded notebook (massage_course/grading/limits.py, deploy/OPERATIONS.md), read from the environment of the
+# grade command: MASSAGE_COURSE_MEMORY_CAP (default 2G), MASSAGE_COURSE_PROCESS_CAP (64, threads included),
+# MASSAGE_COURSE_CPU_SECONDS (120 per process), MASSAGE_COURSE_WALL_SECONDS (300 per notebook). A submission stopped
+# by a cap scores 0 and is flagged with the reason in the grade report.
 # Seconds one cell may run when grading (a cell that never finishes fails that trainee, not the run).
 c.Execute.timeout = int(os.environ.get("MASSAGE_COURSE_CELL_TIMEOUT", "30"))
 # The kernel is thrown away once the notebook has run, so end it at once: a graceful shutdown of the sandboxed kernel

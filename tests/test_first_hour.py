@@ -79,3 +79,14 @@ def test_a_second_start_is_refused_and_says_where_the_first_runs(tmp_path, monke
     running.write_text(json.dumps({"pid": dead.pid, "addresses": "", "trainee": False}))
     assert local_lab.running_course() is None
 
+
+
+def test_the_demo_makes_its_own_clean_copy_and_its_hint_names_that_copy(tmp_path):
+    """The demo's hint left out --course (so following it graded the real course), and a copy of assignments/ made
+    after real use was refused as holding real submissions: the demo now copies the course into a new folder."""
+    target = tmp_path / "demo-course"
+    result = documented(target, tmp_path, "demo", "--trainees", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (target / "nbgrader_config.py").exists() and (target / "quizzes").is_dir()
+    assert f"--course {target}" in " ".join(result.stdout.split())
+    assert {p.name for p in (target / "submitted").iterdir()} == {"demo01", "demo02", "demo-broken"}

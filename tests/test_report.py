@@ -95,3 +95,20 @@ def test_grades_table_marks_pass_and_keeps_failures_visible():
     assert list(grades["passed"]) == ["yes", "no", "no", "no", ""]
     assert grades.loc["t2", "percent"] == 60.0
     assert grades.loc["t5", "status"] == "failed" and grades.loc["t5", "problems"] == "not readable"
+
+
+def test_before_hand_grading_the_multiple_choice_part_is_analysed_and_the_wait_is_counted():
+    """Issue 21: before the written answers were graded, the report showed "KR-20: None" and "n/a" for every
+    discrimination. The multiple-choice part is analysed on its own until then."""
+    waiting = []
+    for t in trainees():
+        if t.items:
+            items = dict(t.items)
+            items["w01"] = ItemResult("w01", None, 2)
+            t = TraineeResult(t.student, "needs_manual_grading", None, 5, items)
+        waiting.append(t)
+    table, reliability = item_analysis(QUIZ, waiting)
+    assert reliability == pytest.approx(0.0)  # the same four trainees' choices as test_kr20_by_hand
+    assert table.set_index("item").loc[["q01", "q02", "q03"], "discrimination"].notna().all()
+    assert table.attrs["waiting_for_hand_grading"] == 4
+    assert math.isnan(table.set_index("item").loc["w01", "difficulty"])

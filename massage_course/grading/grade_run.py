@@ -2,20 +2,18 @@
 trainee whether it was graded, waits for hand grading, or failed, and why.
 
 nbgrader does the grading, in the sandboxed kernel (``sandbox.py``); this module adds what it lacks: an integrity check
-of each notebook before grading, parallel worker processes in which a trainee whose grading crashes or hangs fails
-alone, a cross-check of every multiple-choice score against the answer line read as text, and a report in which a
-failure is a failure, never a silent zero.
+of each notebook before grading, parallel worker processes (``grade_workers.py``) in which a trainee whose grading
+crashes or hangs fails alone, caps on memory, processes and time (``limits.py``: a submission stopped by one scores 0
+and is flagged with the reason), a cross-check of every multiple-choice score against the answer line read as text
+(an answer that is computed rather than typed scores 0 and is flagged), and a report in which a failure is a failure,
+never a silent zero.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import select
-import subprocess
 import sys
-import threading
-import types
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,7 +26,8 @@ import nbformat  # noqa: E402
 from nbgrader.api import MissingEntry  # noqa: E402
 
 from ..paths import COURSE_ROOT  # noqa: E402
-from . import sandbox  # noqa: E402
+from . import limits, sandbox  # noqa: E402
+from .grade_workers import run_workers  # noqa: E402
 from .nbgrader_api import course_api  # noqa: E402
 from .quiz_bank import WRITTEN_STUB, Quiz, bank_folder, load_quiz, read_answer  # noqa: E402
 
@@ -100,165 +99,15 @@ def check_submission(folder: Path, quiz_cells: dict[str, dict[str, str]]) -> tup
     return fatal, notes
 
 
-# What nbgrader's log says, in words an instructor can act on (first match wins).
-KNOWN_FAILURES = (
-    ("CellTimeoutError", "a cell did not finish in time and could not be interrupted (for example an endless loop "
-                         "that ignores interruption); look at the trainee's code cells"),
-    ("UnresponsiveKernelError", "the notebook's kernel stopped responding while grading"),
-    ("NotJSONError", "the notebook file is not valid"),
-    ("SandboxUnavailable", "the grading sandbox could not start (see the grading log)"),
-)
-
-
-def _last_error(log: str) -> str:
-    for marker, words in KNOWN_FAILURES:
-        if marker in log:
-            return words
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    # nbgrader ends with "Please see the above traceback"; the exception line before it says what happened.
-    useful = [line for line in lines if ("Error" in line or "error" in line) and "Please see" not in line
-              and "There was an error processing" not in line]
-    return (useful or lines or ["nbgrader failed without a message"])[-1][:300]
-
-
-# --- workers: a few long-lived processes, each grading one trainee at a time through nbgrader's API ------------------
-#
-# Starting nbgrader costs about 2 s and one trainee about 1 s, so a process per trainee triples the time. A worker
-# grades trainee after trainee; if it dies or a trainee takes longer than the time limit, only that trainee fails and
-# a fresh worker takes the rest of the queue.
-
-def _check_cell_schemas_once() -> None:
-    """nbgrader checks each cell's metadata with ``jsonschema.validate``, which re-checks the schema itself on every
-    call: a third of a worker's time per trainee. Check each schema once and reuse its validator (same verdicts)."""
-    import jsonschema
-    from nbgrader.nbgraderformat import common
-
-    validators = {}
-
-    def validate(instance, schema):
-        key = json.dumps(schema, sort_keys=True)  # nbgrader reads the schema file again for every notebook
-        if key not in validators:
-            cls = jsonschema.validators.validator_for(schema)
-            cls.check_schema(schema)
-            validators[key] = cls(schema)
-        error = jsonschema.exceptions.best_match(validators[key].iter_errors(instance))
-        if error is not None:
-            raise error
-
-    common.jsonschema = types.SimpleNamespace(validate=validate)
-
-
-def _one_engine_per_database() -> None:
-    """nbgrader opens a new SQLAlchemy engine for each of the nine gradebook connections one trainee takes, and so
-    loses the engine's cache of compiled SQL every time. A worker keeps one engine per database URL (closing a
-    gradebook still ends its session and connections; SQLAlchemy re-opens them from the pool)."""
-    import functools
-
-    from nbgrader import api as nbgrader_api
-
-    nbgrader_api.create_engine = functools.lru_cache(maxsize=None)(nbgrader_api.create_engine)
-
-
-def worker_main(course: str, quiz: str) -> None:
-    """Read trainee ids on stdin, autograde each with nbgrader, answer one JSON line per trainee on stdout."""
-    import logging
-
-    logging.disable(logging.WARNING)  # nbgrader's checksum warnings on every honest submission (#1961) say nothing
-    # Kernels inherit this process's stdout and print banners there: keep the answers on a stdout of their own and
-    # send everything else written to file descriptor 1 to the grading log.
-    answers = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    _check_cell_schemas_once()
-    _one_engine_per_database()
-    api = course_api(course)
-    for line in sys.stdin:
-        student = line.strip()
-        try:
-            result = api.autograde(quiz, student, force=True, create=True)
-            ok, message = bool(result["success"]), "" if result["success"] else _last_error(
-                (result.get("log") or "") + "\n" + (result.get("error") or ""))
-        except Exception as error:  # anything nbgrader raises is that trainee's failure, not the run's
-            ok, message = False, f"{type(error).__name__}: {error}"[:300]
-        print(json.dumps({"student": student, "ok": ok, "message": message}), file=answers, flush=True)
-
-
-class _Worker:
-    def __init__(self, course: Path, quiz: str, log):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "massage_course.grading.grade_run", "--worker", str(course), quiz],
-            cwd=course, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1)
-
-    def grade(self, student: str, timeout: float) -> tuple[bool, str]:
-        try:
-            self.process.stdin.write(student + "\n")
-            self.process.stdin.flush()
-        except OSError:
-            return False, "the grading process stopped unexpectedly"
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
-        line = self.process.stdout.readline() if ready else ""
-        if not line:
-            self.stop()
-            if not ready:
-                return False, f"grading did not finish within {timeout:.0f} seconds"
-            return False, "the grading process stopped unexpectedly (see the grading log)"
-        try:
-            answer = json.loads(line)
-            return answer["ok"], answer["message"]
-        except (ValueError, KeyError):
-            self.stop()
-            return False, f"the grading process gave an answer that could not be read: {line.strip()[:200]!r}"
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.stop()
-
-
-def _run_workers(course: Path, quiz: str, students: list[str], workers: int, timeout: float, log,
-                 progress=None) -> dict[str, tuple[bool, str]]:
-    queue, outcomes, lock = list(students), {}, threading.Lock()
-
-    def work():
-        worker = None
-        while True:
-            with lock:
-                if not queue:
-                    break
-                student = queue.pop(0)
-            if worker is None or worker.process.poll() is not None:
-                worker = _Worker(course, quiz, log)
-            outcome = worker.grade(student, timeout)
-            with lock:
-                outcomes[student] = outcome
-            if progress:
-                progress()
-        if worker is not None:
-            worker.close()
-
-    threads = [threading.Thread(target=work) for _ in range(max(1, min(workers, len(students))))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
 # --- after nbgrader: the answer lines, read without running them --------------------------------------------------
 
 def cross_check(nb, quiz: Quiz, grades: dict[str, float | None]) -> tuple[list[str], dict[str, float]]:
     """Compare nbgrader's score of each choice item with the trainee's answer line read as text.
 
     The check cells run in the trainee's kernel, where a trainee's code could patch them; the answer line cannot lie.
-    Returns (problems, corrected scores {grade_id: score}) for items where the two disagree.
+    Only a typed letter counts (``answer = "c"``, or the tolerated ``answer = c`` and ``answer = "C "``): an answer
+    cell that computes its letter (``"ABCD"[2]``, ``chr(67)``, reading a file) scores 0, whatever it evaluates to,
+    and is flagged for hand review. Returns (problems, corrected scores {grade_id: score}).
     """
     problems, corrected = [], {}
     answers = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source for cell in nb.cells}
@@ -267,11 +116,14 @@ def cross_check(nb, quiz: Quiz, grades: dict[str, float | None]) -> tuple[list[s
             continue
         number = quiz.number(item)
         letter = read_answer(answers.get(f"{item.id}-answer", ""), item.letters)
+        scored = grades.get(f"{item.id}-check")
         if letter is None:
-            problems.append(f"question {number}: the answer cell holds more than one answer line; check it by hand")
+            problems.append(f"question {number}: the answer cell does not simply state a letter "
+                            '(answer = "x"): it computes or adds to its answer, so it scored 0 whatever it gives; '
+                            "check it by hand")
+            corrected[f"{item.id}-check"] = 0.0
             continue
         expected = float(letter == item.answer)
-        scored = grades.get(f"{item.id}-check")
         if scored is not None and scored != expected:
             problems.append(f"question {number}: the notebook's check gave {scored:g} but the answer line says "
                             f"{letter or 'nothing'!r}: scored {expected:g} from the answer line (was the check "
@@ -280,16 +132,68 @@ def cross_check(nb, quiz: Quiz, grades: dict[str, float | None]) -> tuple[list[s
     return problems, corrected
 
 
-def grade_quiz(quiz: str, course: Path = COURSE_ROOT, workers: int = 2, timeout: float = 300,
-               progress=None) -> list[GradingResult]:
-    """Check and autograde every submission in ``course/submitted/*/quiz/``; write reports/<quiz>-grading.json."""
+def _unchecked(gradebook, quiz: str, bank: Quiz, result: GradingResult, error: Exception) -> None:
+    """The answer lines could not be read against nbgrader's scores (a graded notebook cut short or not a notebook, a
+    cell the check cannot read, no gradebook entry): the submission fails, and in the gradebook its multiple-choice
+    scores count 0 and wait for the instructor, so nothing exported credits what was never checked."""
+    gradebook.db.rollback()
+    try:
+        notebook = gradebook.find_submission_notebook(bank.notebook.removesuffix(".ipynb"), quiz, result.student)
+        for grade in notebook.grades:
+            if grade.name.endswith("-check"):
+                grade.manual_score, grade.needs_manual_grade = 0.0, True
+        gradebook.db.commit()
+    except MissingEntry:
+        pass
+    result.status, result.score = "failed", None
+    result.problems.append(f"the answer lines could not be checked against nbgrader's scores ({type(error).__name__}: "
+                           f"{str(error)[:200]}), so none of its multiple-choice answers is credited: grade this "
+                           "trainee again, or by hand")
+
+
+# Error outputs that mean a resource limit stopped the trainee's code (without control groups, a cap is a limit).
+_CAP_ERRORS = {"MemoryError": "memory", "BlockingIOError": "processes"}
+
+
+def stopped_in_outputs(nb, caps: limits.Caps) -> list[str]:
+    """The caps a notebook's own error outputs show it ran into (a trainee can only flag their own work this way)."""
+    hit = {_CAP_ERRORS[out.get("ename")] for cell in nb.cells for out in cell.get("outputs", [])
+           if out.get("output_type") == "error" and out.get("ename") in _CAP_ERRORS}
+    return [f"stopped at {caps.words(name)}: the notebook's code asked for more than a quiz needs" for name in sorted(hit)]
+
+
+def _sandbox_or_consent(unsandboxed_at_my_own_risk: bool) -> bool:
+    """True to grade in the sandbox; False (with a warning) to grade without it, only if the instructor said so."""
+    try:
+        sandbox.check_available()
+        return True
+    except sandbox.SandboxUnavailable as error:
+        if not unsandboxed_at_my_own_risk:
+            raise
+        print(f"warning: grading WITHOUT the sandbox, at the instructor's own risk: {error}", file=sys.stderr)
+        return False
+
+
+def grade_quiz(quiz: str, course: Path = COURSE_ROOT, workers: int = 2, progress=None,
+               unsandboxed_at_my_own_risk: bool = False) -> list[GradingResult]:
+    """Check and autograde every submission in ``course/submitted/*/quiz/``; write reports/<quiz>-grading.json.
+
+    Raises SandboxUnavailable, saying what to do, when this machine cannot run trainee code with every defence of the
+    sandbox, unless ``unsandboxed_at_my_own_risk`` (or MASSAGE_COURSE_UNSANDBOXED=at-my-own-risk) says to go on."""
     course = Path(course).resolve()
     source = course / "source" / quiz
     if not source.is_dir():
         raise FileNotFoundError(f"no quiz named {quiz!r} in {course / 'source'}")
     bank = load_quiz(bank_folder(course) / f"{quiz}.yaml")
+    try:
+        caps = limits.Caps.from_environment()
+    except ValueError as error:
+        raise sandbox.SandboxUnavailable(f"a grading cap is misconfigured: {error}") from None
     sandbox.install_kernelspec()
-    sandbox.check_available()
+    consent = unsandboxed_at_my_own_risk or os.environ.get(sandbox.UNSANDBOXED_ENV) == sandbox.UNSANDBOXED_VALUE
+    saved = os.environ.pop(sandbox.UNSANDBOXED_ENV, None)  # the workers' kernels read it
+    if not _sandbox_or_consent(consent):
+        os.environ[sandbox.UNSANDBOXED_ENV] = sandbox.UNSANDBOXED_VALUE
     folders = sorted(p for p in (course / "submitted").glob(f"*/{quiz}") if p.is_dir())
     results = {folder.parent.name: GradingResult(folder.parent.name) for folder in folders}
     to_grade = []
@@ -306,12 +210,18 @@ def grade_quiz(quiz: str, course: Path = COURSE_ROOT, workers: int = 2, timeout:
             to_grade.append(result.student)
     reports = course / "reports"
     reports.mkdir(exist_ok=True)
-    with open(reports / f"{quiz}-grading.log", "w") as log:
-        outcomes = _run_workers(course, quiz, to_grade, workers, timeout, log, progress)
+    try:
+        with open(reports / f"{quiz}-grading.log", "w") as log:
+            outcomes = run_workers(course, quiz, to_grade, workers, caps, log, progress)
+    finally:
+        os.environ.pop(sandbox.UNSANDBOXED_ENV, None)
+        if saved is not None:
+            os.environ[sandbox.UNSANDBOXED_ENV] = saved
+    capped = {}
     for student in to_grade:
-        ok, message = outcomes.get(student, (False, "not graded: the grading process ended before this trainee "
-                                                    "(see the grading log)"))
-        if not ok:
+        ok, message, capped[student] = outcomes.get(student, (False, "not graded: the grading process ended before "
+                                                                     "this trainee (see the grading log)", []))
+        if not ok and not capped[student]:
             results[student].status = "failed"
             results[student].problems.append(f"autograding failed: {message}")
     api = course_api(course)
@@ -319,22 +229,27 @@ def grade_quiz(quiz: str, course: Path = COURSE_ROOT, workers: int = 2, timeout:
         for result in results.values():
             if result.status == "failed":
                 continue
+            if capped.get(result.student):
+                _score_capped(gradebook, quiz, bank, result, capped[result.student])
+                continue
             try:
                 notebook = gradebook.find_submission_notebook(bank.notebook.removesuffix(".ipynb"), quiz,
                                                               result.student)
                 graded_nb = nbformat.read(course / "autograded" / result.student / quiz / bank.notebook, as_version=4)
-            except (MissingEntry, OSError, ValueError) as error:
-                result.status = "failed"
-                result.problems.append(f"nbgrader reported success but its result cannot be read ({error}); "
-                                       "grade this trainee again")
+                grades = {grade.name: grade.score for grade in notebook.grades}
+                problems, corrected = cross_check(graded_nb, bank, grades)
+            except Exception as error:  # whatever stops the check fails closed: nbgrader's scores stay unchecked
+                _unchecked(gradebook, quiz, bank, result, error)
                 continue
-            grades = {grade.name: grade.score for grade in notebook.grades}
-            problems, corrected = cross_check(graded_nb, bank, grades)
+            capped[result.student] = capped.get(result.student) or stopped_in_outputs(graded_nb, caps)
             for grade in notebook.grades:
                 if grade.name in corrected:
                     grade.manual_score = corrected[grade.name]
             gradebook.db.commit()
             result.problems += problems
+            if capped[result.student]:
+                _score_capped(gradebook, quiz, bank, result, capped[result.student])
+                continue
             submission = gradebook.find_submission(quiz, result.student)
             result.score, result.max_score = submission.score, submission.max_score
             if submission.needs_manual_grade or any("by hand" in p for p in problems):
@@ -344,9 +259,25 @@ def grade_quiz(quiz: str, course: Path = COURSE_ROOT, workers: int = 2, timeout:
     return ordered
 
 
+def _score_capped(gradebook, quiz: str, bank: Quiz, result: GradingResult, reasons: list[str]) -> None:
+    """A submission stopped by a cap scores 0 (in the gradebook too, where nbgrader recorded grades) and is flagged."""
+    try:
+        notebook = gradebook.find_submission_notebook(bank.notebook.removesuffix(".ipynb"), quiz, result.student)
+        for grade in notebook.grades:
+            grade.manual_score = 0.0
+        gradebook.db.commit()
+    except MissingEntry:
+        pass
+    result.status, result.score, result.max_score = "needs_manual_grading", 0.0, float(bank.max_score)
+    result.problems += [f"{reason}; scored 0: look at the trainee's code cells (grade by hand if the cap was "
+                        "wrong for this quiz)" for reason in reasons]
+
+
 def print_report(results: list[GradingResult], quiz: str, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from .trainee_text import printable
 
     console = console or Console()
     table = Table(title=f"Grading of {quiz}")
@@ -355,14 +286,9 @@ def print_report(results: list[GradingResult], quiz: str, console=None) -> None:
     style = {"graded": "green", "needs_manual_grading": "yellow", "failed": "bold red"}
     for r in results:
         score = "-" if r.score is None else f"{r.score:g} / {r.max_score:g}"
-        table.add_row(r.student, f"[{style[r.status]}]{r.status}[/]", score, "\n".join(r.problems))
+        table.add_row(printable(r.student, one_line=True), f"[{style[r.status]}]{r.status}[/]", score,
+                      "\n".join(printable(p, one_line=True) for p in r.problems))
     console.print(table)
     counts = Counter(r.status for r in results)
     console.print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no submissions found")
 
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--worker"] and len(sys.argv) == 4:
-        worker_main(sys.argv[2], sys.argv[3])
-    else:
-        raise SystemExit("usage: python -m massage_course.grading.grade_run --worker COURSE QUIZ (used by the grade command)")

@@ -17,6 +17,7 @@ from scipy import stats
 
 from .quiz_bank import Quiz, objective_text
 from .results import TraineeResult, load_results
+from .trainee_text import without_controls
 
 
 def kr20(scores: pd.DataFrame) -> float:
@@ -56,13 +57,23 @@ def score_table(quiz: Quiz, trainees: list[TraineeResult]) -> pd.DataFrame:
 
 
 def item_analysis(quiz: Quiz, trainees: list[TraineeResult]) -> tuple[pd.DataFrame, float]:
-    """One row per item: difficulty, corrected item-total discrimination, option counts; and KR-20 of the MC items."""
+    """One row per item: difficulty, corrected item-total discrimination, option counts; and KR-20 of the MC items.
+
+    Before the written answers are graded by hand, discrimination and KR-20 are computed from the multiple-choice
+    items alone (every trainee whose choices are graded), rather than left blank; ``waiting_for_hand_grading`` says
+    how many written answers are still to grade."""
     table = score_table(quiz, trainees)
     choice_ids = [i.id for i in quiz.items if i.kind == "choice"]
     complete = table.dropna()  # trainees with every item graded
+    choices_graded = table[choice_ids].dropna()
     points = pd.Series({i.id: float(i.points) for i in quiz.items})
     # the total that an item is correlated with counts points, as the quiz does
-    discrimination = corrected_item_total(complete * points) if len(complete) >= 3 else pd.Series(dtype=float)
+    if len(complete) >= 3 and len(complete) == len(choices_graded):
+        discrimination = corrected_item_total(complete * points)
+    elif len(choices_graded) >= 3:  # written answers not graded yet: the multiple-choice part on its own
+        discrimination = corrected_item_total(choices_graded * points[choice_ids])
+    else:
+        discrimination = pd.Series(dtype=float)
     rows = []
     for item in quiz.items:
         row = {"item": item.id, "question": quiz.number(item), "kind": item.kind, "points": item.points,
@@ -76,10 +87,11 @@ def item_analysis(quiz: Quiz, trainees: list[TraineeResult]) -> tuple[pd.DataFra
             row["no_answer"] = chosen.count("")
             row["unreadable"] = chosen.count(None)
         rows.append(row)
-    table = pd.DataFrame(rows)
-    counts = [c for c in table.columns if c.startswith("chose_") or c in ("no_answer", "unreadable")]
-    table[counts] = table[counts].astype("Int64")  # counts stay whole numbers (blank for the written items)
-    return table, kr20(complete[choice_ids]) if len(complete) else math.nan
+    table_out = pd.DataFrame(rows)
+    counts = [c for c in table_out.columns if c.startswith("chose_") or c in ("no_answer", "unreadable")]
+    table_out[counts] = table_out[counts].astype("Int64")  # counts stay whole numbers (blank for the written items)
+    table_out.attrs["waiting_for_hand_grading"] = int(table.drop(columns=choice_ids).isna().sum().sum())
+    return table_out, kr20(choices_graded) if len(choices_graded) else math.nan
 
 
 def objective_mastery(quiz: Quiz, trainees: list[TraineeResult]) -> pd.DataFrame:
@@ -103,9 +115,10 @@ def grades_table(quiz: Quiz, trainees: list[TraineeResult]) -> pd.DataFrame:
     rows = []
     for t in trainees:
         passed = t.passed(quiz)
-        rows.append({"trainee": t.student, "status": t.status, "score": t.score, "max_score": t.max_score,
-                     "percent": None if t.percent is None else round(t.percent, 1),
-                     "passed": {True: "yes", False: "no", None: ""}[passed], "problems": " | ".join(t.problems)})
+        rows.append({"trainee": without_controls(t.student, one_line=True), "status": t.status, "score": t.score,
+                     "max_score": t.max_score, "percent": None if t.percent is None else round(t.percent, 1),
+                     "passed": {True: "yes", False: "no", None: ""}[passed],
+                     "problems": " | ".join(without_controls(p, one_line=True) for p in t.problems)})
     return pd.DataFrame(rows)
 
 
@@ -181,6 +194,7 @@ def write_report(course: str | Path, quiz_id: str) -> dict:
         "passed": int((grades["passed"] == "yes").sum()), "pass_mark": quiz.pass_mark,
         "mean_percent": None if grades["percent"].dropna().empty else round(float(grades["percent"].dropna().mean()), 1),
         "kr20": None if math.isnan(reliability) else round(reliability, 3),
+        "waiting_for_hand_grading": items.attrs["waiting_for_hand_grading"],
         "files": [str(p) for p in [*files.values(), *plots]],
     }
     (folder / f"{quiz_id}-summary.json").write_text(json.dumps(summary, indent=2))

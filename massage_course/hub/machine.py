@@ -23,6 +23,7 @@ import os
 import pwd
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -140,9 +141,20 @@ def ensure_accounts(roster: Roster) -> None:
 
 
 def chown_tree(path: Path, uid: int, gid: int) -> None:
-    for folder, _, files in os.walk(path):
-        for entry in [folder, *(os.path.join(folder, f) for f in files)]:
-            os.chown(entry, uid, gid)
+    """Give a folder and everything in it to ``uid:gid``, as root, without ever following a link: a link a trainee
+    planted (to /etc/shadow, say) has the link itself changed, never what it points to, and is never walked into.
+    os.fwalk holds each folder open while listing it, so a folder swapped for a link meanwhile is not entered either.
+    A hard link to a file of someone else's is left alone (the file is elsewhere too)."""
+    os.chown(path, uid, gid, follow_symlinks=False)
+    for _, folders, files, folder_fd in os.fwalk(path, follow_symlinks=False):
+        for name in folders + files:
+            try:
+                info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+                if stat.S_ISREG(info.st_mode) and info.st_nlink > 1 and info.st_uid != uid:
+                    continue
+                os.chown(name, uid, gid, dir_fd=folder_fd, follow_symlinks=False)
+            except FileNotFoundError:  # removed while walking
+                continue
 
 
 def prepare_course(site: Site, roster: Roster) -> None:
