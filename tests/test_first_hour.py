@@ -90,3 +90,72 @@ def test_the_demo_makes_its_own_clean_copy_and_its_hint_names_that_copy(tmp_path
     assert (target / "nbgrader_config.py").exists() and (target / "quizzes").is_dir()
     assert f"--course {target}" in " ".join(result.stdout.split())
     assert {p.name for p in (target / "submitted").iterdir()} == {"demo01", "demo02", "demo-broken"}
+
+
+def released_quiz(tmp_path: Path):
+    import nbformat
+
+    from massage_course.grading.nbgrader_api import course_api
+
+    root = copy_course(tmp_path / "course")
+    assert course_api(root).generate_assignment(QUIZ)["success"]
+    path = root / "release" / QUIZ / f"{QUIZ}.ipynb"
+    return path, nbformat.read(path, as_version=4)
+
+
+def test_a_trainee_sees_one_plain_sentence_naming_the_question_in_the_notebook_and_in_validate(tmp_path):
+    """A check cell showed a red AssertionError traceback with the package's lines before the helpful one, and
+    Validate showed the traceback with no question number."""
+    import html
+
+    import nbformat
+    from nbclient import NotebookClient
+    from nbgrader.validator import Validator
+
+    from .conftest import fill_quiz
+
+    path, release = released_quiz(tmp_path)
+    filled = fill_quiz(release, {"q03": 'answer = "Explain"'})
+    NotebookClient(filled, kernel_name="python3", allow_errors=True, timeout=60).execute()
+    errors = [out for cell in filled.cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    assert errors, "the malformed answer was not reported"
+    shown = "\n".join("\n".join(out["traceback"]) for out in errors)
+    assert "Question 3: 'Explain' is not one of the choices; type one of \"a\", \"b\", \"c\", \"d\"" in shown
+    assert "Traceback" not in shown and "massage_course" not in shown and "AssertionError" not in shown
+    nbformat.write(filled, tmp_path / "filled.ipynb")
+    report = Validator(output_json=True).validate(str(tmp_path / "filled.ipynb"))
+    failed = " ".join(" ".join(html.unescape(cell["error"]).split()) for cell in report["failed"])  # JSON escapes it
+    assert "Question 3: 'Explain' is not one of the choices" in failed and "Traceback" not in failed
+
+
+def test_a_word_instead_of_a_letter_scores_0_with_a_note_and_never_blocks_feedback(tmp_path, monkeypatch):
+    """`answer = "Explain"` was reported as "holds more than one answer line; check it by hand" (it holds one), the
+    formgrader offered nothing to grade for it, and feedback waited for hand grading for good."""
+    import nbformat
+
+    from massage_course.grading.feedback import write_feedback
+    from massage_course.grading.grade_run import grade_quiz
+    from massage_course.grading.nbgrader_api import course_api
+
+    from .conftest import fill_quiz, quiz_key
+
+    monkeypatch.delenv("MASSAGE_COURSE_GRADEBOOK_URL", raising=False)
+    path, release = released_quiz(tmp_path)
+    root = path.parents[2]
+    filled = fill_quiz(release, {**quiz_key(), "q03": 'answer = "Explain"'}, "Written.")
+    target = root / "submitted" / "ana" / QUIZ / path.name
+    target.parent.mkdir(parents=True)
+    nbformat.write(filled, target)
+    [result] = grade_quiz(QUIZ, root, workers=1)
+    note = [p for p in result.problems if p.startswith("question 3")]
+    assert note == ["question 3: 'Explain' is not one of a, b, c, d: scored 0"], result.problems
+    with course_api(root).gradebook as gradebook:
+        check = gradebook.find_grade("q03-check", QUIZ, QUIZ, "ana")
+        assert check.score == 0 and not check.needs_manual_grade
+        written = gradebook.find_grade("w01-task", QUIZ, QUIZ, "ana")
+        written.manual_score, written.needs_manual_grade = 1, False  # the instructor grades the written answer
+        gradebook.db.commit()
+    pages, skipped = write_feedback(root, QUIZ)
+    assert skipped == [], skipped
+    page = next(p for p in pages if "ana" in p.parts).read_text()
+    assert "you wrote \u201cExplain\u201d, which is not one of the choices (a, b, c, d), so it scored 0" in page

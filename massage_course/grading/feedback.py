@@ -60,7 +60,7 @@ point{{ "s" if row.item.points > 1 }}){% endif %}</h2>
 <p>{{ row.item.stem }}</p>
 {% if row.item.kind == "choice" %}
 <p>Your answer: {% if row.result.choice %}<strong>{{ row.result.choice }}</strong>. {{ row.item.choices[row.result.choice] }}
-{% elif row.result.choice == "" %}no answer.{% else %}your answer cell could not be read as one letter.{% endif %}</p>
+{% elif row.result.choice == "" %}no answer.{% elif row.result.typed is not none %}you wrote “{{ row.result.typed }}”, which is not one of the choices ({{ row.item.letters | join(", ") }}), so it scored 0.{% else %}your answer cell could not be read as one letter.{% endif %}</p>
 {% if quiz.reveal_answers %}
 <p>Best answer: <strong>{{ row.item.answer }}</strong>. {{ row.item.choices[row.item.answer] }}</p>
 <p>Why: {{ row.item.rationale }}</p>

@@ -29,7 +29,7 @@ from ..paths import COURSE_ROOT  # noqa: E402
 from . import limits, sandbox  # noqa: E402
 from .grade_workers import run_workers  # noqa: E402
 from .nbgrader_api import course_api  # noqa: E402
-from .quiz_bank import WRITTEN_STUB, Quiz, bank_folder, load_quiz, read_answer  # noqa: E402
+from .quiz_bank import WRITTEN_STUB, Quiz, bank_folder, load_quiz, read_answer, typed_answer  # noqa: E402
 
 
 @dataclass
@@ -117,6 +117,11 @@ def cross_check(nb, quiz: Quiz, grades: dict[str, float | None]) -> tuple[list[s
         number = quiz.number(item)
         letter = read_answer(answers.get(f"{item.id}-answer", ""), item.letters)
         scored = grades.get(f"{item.id}-check")
+        typed = typed_answer(answers.get(f"{item.id}-answer", "")) if letter is None else None
+        if typed is not None:  # a word, not a letter: a wrong answer the trainee can understand, not a hand task
+            problems.append(f"question {number}: {typed!r} is not one of {', '.join(item.letters)}: scored 0")
+            corrected[f"{item.id}-check"] = 0.0
+            continue
         if letter is None:
             problems.append(f"question {number}: the answer cell does not simply state a letter "
                             '(answer = "x"): it computes or adds to its answer, so it scored 0 whatever it gives; '

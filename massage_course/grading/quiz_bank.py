@@ -231,6 +231,23 @@ def answer_digest(quiz_id: str, item_id: str, letter: str) -> str:
     return hashlib.sha256(f"{quiz_id}/{item_id}:{letter}".encode()).hexdigest()
 
 
+def typed_answer(source: str) -> str | None:
+    """The text an answer cell assigns when it is one plain ``answer = "..."`` line (any text, a letter or not), read
+    without running it; None for anything else (code that computes an answer, several lines, no assignment)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assign):
+        return None
+    statement = tree.body[0]
+    value = statement.value
+    if [getattr(t, "id", None) for t in statement.targets] == ["answer"] and isinstance(value, ast.Constant) \
+            and type(value.value) is str:
+        return value.value
+    return None
+
+
 def read_answer(source: str, letters: str = "abcde") -> str | None:
     """The letter an answer cell sets, read without running it: "" when unanswered, None when the cell is anything
     other than one ``answer = "x"`` line (or ``answer = x`` with a letter name, which the quiz also accepts)."""
@@ -322,9 +339,10 @@ def build_notebook(quiz: Quiz):
             digest = answer_digest(quiz.id, item.id, item.answer)
             cells.append(_cell(
                 "code",
-                f"# Checks that your answer is one of the letters {', '.join(letters)}; the grading check is hidden.\n"
+                f"# Question {number}: checks that your answer is one of the letters {', '.join(letters)} (the "
+                f"grading check is hidden).\n"
                 f"from massage_course.grading.quiz_checks import take_answer, assert_choice\n"
-                f'answer_given = take_answer(globals(), "{letters}")\n'
+                f'answer_given = take_answer(globals(), "{letters}", question={number})\n'
                 f"### BEGIN HIDDEN TESTS\n"
                 f'assert_choice(answer_given, "{quiz.id}/{item.id}", "{digest}")\n'
                 f"### END HIDDEN TESTS",

@@ -8,28 +8,44 @@ import hashlib
 a, b, c, d, e = "abcde"
 
 
-def check_choice_format(answer: object, letters: str = "abcd") -> None:
-    """Tell the trainee, in plain words, when a multiple-choice answer is not one of the allowed letters."""
+class AnswerProblem(AssertionError):
+    """A problem with the form of an answer. Jupyter shows it as the one plain sentence it holds (IPython calls
+    ``_render_traceback_`` instead of printing a traceback), and so does nbgrader's Validate."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
+def check_choice_format(answer: object, letters: str = "abcd", question: int | None = None) -> None:
+    """Tell the trainee, in one plain sentence naming the question, when a multiple-choice answer is not one of the
+    allowed letters."""
     allowed = ", ".join(f'"{letter}"' for letter in letters)
     if type(answer) is not str:  # a str subclass could pretend to equal anything, so only a plain str counts
-        raise AssertionError(f"Write your answer as one letter between quotes, for example answer = {allowed.split(', ')[0]}.")
+        raise _problem(question, f"write your answer as one letter between quotes, for example "
+                                 f"answer = {allowed.split(', ')[0]}.")
     if answer.strip() == "":
-        raise AssertionError("You have not answered yet: type one letter between the quotes, then run the cell.")
+        raise _problem(question, "you have not answered yet: type one letter between the quotes, then run the cell.")
     if answer.strip().lower() not in letters:
-        raise AssertionError(f"{answer!r} is not one of the choices. Type one of {allowed}.")
+        raise _problem(question, f"{answer!r} is not one of the choices; type one of {allowed}.")
 
 
-def take_answer(namespace: dict, letters: str = "abcd") -> str:
+def _problem(question: int | None, message: str) -> AnswerProblem:
+    """One sentence, led by the question it is about when the check cell names it."""
+    return AnswerProblem(f"Question {question}: {message}" if question else message[0].upper() + message[1:])
+
+
+def take_answer(namespace: dict, letters: str = "abcd", question: int | None = None) -> str:
     """Take the trainee's ``answer`` out of the notebook's namespace and check its form.
 
     Taking it out means the next question starts with no answer: if a trainee's next answer cell fails, grading sees
     no answer there instead of silently reusing this one.
     """
     if "answer" not in namespace:
-        raise AssertionError("No answer yet: run the cell with your answer (Shift+Enter) first, then this one. If that "
-                             'cell showed an error, write one letter between quotes, for example answer = "a".')
+        raise _problem(question, "no answer yet: run the cell with your answer (Shift+Enter) first, then this one. "
+                                 'If that cell showed an error, write one letter between quotes, for example '
+                                 'answer = "a".')
     answer = namespace.pop("answer")
-    check_choice_format(answer, letters)
+    check_choice_format(answer, letters, question)
     return answer
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 
 from .nbgrader_api import course_api
-from .quiz_bank import Quiz, bank_folder, load_quiz, read_answer
+from .quiz_bank import Quiz, bank_folder, load_quiz, read_answer, typed_answer
 
 
 @dataclass
@@ -23,6 +23,7 @@ class ItemResult:
     points: int
     choice: str | None = None  # the letter chosen, "" for no answer, None for an unreadable answer cell
     comment: str = ""  # the instructor's comment on a written answer
+    typed: str | None = None  # what the trainee typed between the quotes when it is not a letter ("Explain")
 
 
 @dataclass
@@ -79,7 +80,8 @@ def load_results(course: str | Path, quiz_id: str) -> tuple[Quiz, list[TraineeRe
                     item.points,
                     choice=read_answer(lines.get(f"{item.id}-answer", ""), item.letters) if item.kind == "choice"
                     else None,
-                    comment=(comment.comment or "") if comment else "")
+                    comment=(comment.comment or "") if comment else "",
+                    typed=typed_answer(lines.get(f"{item.id}-answer", "")) if item.kind == "choice" else None)
             result.score = submission.score
             if row["status"] == "needs_manual_grading" and not submission.needs_manual_grade \
                     and not any("by hand" in p for p in row["problems"]):
