@@ -159,3 +159,17 @@ def test_a_word_instead_of_a_letter_scores_0_with_a_note_and_never_blocks_feedba
     assert skipped == [], skipped
     page = next(p for p in pages if "ana" in p.parts).read_text()
     assert "you wrote \u201cExplain\u201d, which is not one of the choices (a, b, c, d), so it scored 0" in page
+
+
+def test_the_build_leaves_out_jupyter_books_file_address(monkeypatch, capsys):
+    """Jupyter Book's closing "open file:///..." block came right before the real addresses (issue 21, item 7)."""
+    from massage_course.site import build
+
+    fake = ("import sys; print('reading sources... book/intro'); print('Finished generating HTML for book.'); "
+            "print(\"Your book's HTML pages are here:\"); print('    file:///somewhere/index.html')")
+    monkeypatch.setattr(build, "STRICT_BUILD", [sys.executable, "-c", fake])
+    monkeypatch.setattr(build.assets, "fetch_vendor_assets", lambda: None)
+    assert build.build_book() == 0
+    said = capsys.readouterr().out
+    assert "reading sources" in said and "Finished generating HTML" in said
+    assert "file:///" not in said and "The book is built" in said
