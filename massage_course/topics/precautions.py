@@ -234,7 +234,8 @@ def _parts(region: str) -> list[str]:
 
 def _in_scope(sites: list[str], scope: str) -> tuple[list[str], list[str]]:
     """(the regions themselves, their margin) for a scope; regions are always single body regions."""
-    core = [part for site in sites for part in _parts(limb_of(site) or site if scope == "whole_limb" else site)]
+    widened = [(limb_of(site) or site) if scope == "whole_limb" else site for site in sites]
+    core = [part for site in widened for part in _parts(site)]
     margin = []
     if scope == "lesion_and_margin":
         margin = [n for site in core for n in neighbours(site) if n not in core]
