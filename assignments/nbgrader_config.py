@@ -42,6 +42,9 @@ c.Execute.shutdown_kernel = "immediate"
 # Collect a trainee's submission only if that trainee's account wrote it (nbgrader itself only warns):
 # a trainee who submits with --student ANOTHER cannot replace that trainee's work (massage_course/grading/exchange.py).
 c.ExchangeFactory.collect = "massage_course.grading.exchange.OwnerCheckedCollect"
+# Trainees get the course's own feedback pages (massage_course/grading/feedback.py) and never nbgrader's generated
+# notebook, which shows the tests: releasing one (the formgrader's buttons, nbgrader release_feedback) is refused.
+c.ExchangeFactory.release_feedback = "massage_course.grading.exchange.CourseFeedbackRelease"
 
 # Submissions downloaded from an LMS (zip_collect): files named <trainee id>_<quiz>.ipynb (nbgrader matches the
 # whole extracted path, hence the leading .*/); Canvas-style numeric ids,
@@ -54,3 +57,9 @@ c.FileNameCollectorPlugin.named_regexp = (
 from massage_course.grading.nbgrader_api import FEEDBACK_PREPROCESSORS  # noqa: E402
 
 c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+
+# The formgrader shows submissions through nbconvert's HTML exporter, which leaves a notebook's markdown and HTML outputs
+# unescaped: a trainee's script would run in the instructor's browser. Every notebook it renders is cleaned first
+# (massage_course/grading/safe_display.py); its pages also forbid inline script (massage_course/hub/lab_guard.py).
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.preprocessors = ["massage_course.grading.safe_display.SanitizeSubmission"]

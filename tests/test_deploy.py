@@ -145,6 +145,46 @@ def test_the_dockerfile_makes_what_the_values_start(values):
         assert re.search(rf"^COPY \S+ {folder}/", dockerfile, flags=re.M), f"the image has no {folder}/"
 
 
+def copied_into_the_image(dockerfile: str) -> list[str]:
+    """Every file of the repository that the Dockerfile's COPY and ADD lines take into the image."""
+    files = [p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*") if p.is_file() and ".git" not in p.parts]
+    copied = []
+    for line in re.findall(r"^(?:COPY|ADD)\s+(.*)$", dockerfile, flags=re.M):
+        assert not line.lstrip().startswith("["), "write COPY lines in the plain form, which this test reads"
+        for source in [word for word in line.split() if not word.startswith("--")][:-1]:
+            source = source.removeprefix("./").rstrip("/")
+            copied += [f for f in files if source in ("", ".") or f == source or f.startswith(source + "/")
+                       or fnmatch(f, source)]
+    return copied
+
+
+def test_no_item_bank_and_no_quiz_source_is_copied_into_the_image_every_trainee_runs():
+    """Issue 16, item 7: the banks and the source notebooks hold the answer key; the image needs only the config."""
+    copied = copied_into_the_image(DOCKERFILE.read_text())
+    assert "massage_course/grading/quiz_checks.py" in copied and "notebooks/" in " ".join(copied)
+    course = [path for path in copied if path.startswith("assignments/")]
+    assert course == ["assignments/nbgrader_config.py"], f"copied into the trainees' image: {course}"
+    assert not [path for path in copied if path.endswith(".yaml") and "quiz-" in path]
+
+
+def test_the_guide_says_where_instructors_keep_the_real_item_banks(guide):
+    banks = section(guide, "Item banks: practice banks here, real banks private")
+    assert "MASSAGE_COURSE_BANKS" in banks and "practice" in banks and "course volume" in banks
+    assert "/srv/massage-course/banks" in banks
+
+
+def test_every_test_the_threat_model_names_exists_and_each_layer_names_one(guide):
+    threat_model = section(guide, "Threat model")
+    named = set(re.findall(r"`(test_[a-z0-9_]+)`", threat_model))
+    defined = {name for path in (ROOT / "tests").glob("test_*.py")
+               for name in re.findall(r"^def (test_[a-z0-9_]+)\(", path.read_text(), flags=re.M)}
+    assert len(named) >= 10 and not named - defined, f"named in the threat model but not a test: {named - defined}"
+    for layer in ("Sandbox", "Exchange", "Answer key", "Formgrader", "Hub accounts"):
+        assert layer in threat_model, f"the threat model does not say what '{layer}' stops"
+    for operator_job in ("TLS", "ackup", "single sign-on"):
+        assert operator_job in threat_model
+
+
 def test_the_sizing_table_is_what_the_values_ask_for(values, guide):
     rows = table(section(guide, "Sizing per 100 trainees"))
     trainee, instructor = roles(values)["trainees"]["resources"], roles(values)["instructors"]["resources"]

@@ -151,6 +151,8 @@ def cohort(built_html, tmp_path_factory):
     gradebook_url = f"postgresql+psycopg2:///gradebook?host={socket_dir}"
     port, admin_token = free_port(0), uuid.uuid4().hex + uuid.uuid4().hex
     process = None
+    # the setup closes the checkout's assignments/ to trainees (issue 16, item 8); this checkout gets its modes back
+    checkout_modes = {path: path.lstat() for path in [hub.COURSE_ROOT, *hub.COURSE_ROOT.rglob("*")]}
     try:
         settings = hub.prepare(roster, work / "state", port=port, gradebook_url=gradebook_url,
                                admin_token=admin_token)
@@ -182,6 +184,10 @@ def cohort(built_html, tmp_path_factory):
                 os.killpg(process.pid, signal.SIGKILL)
         as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop", check=False)
         remove_accounts()
+        for path, info in checkout_modes.items():
+            if path.exists() and not path.is_symlink():
+                os.chown(path, info.st_uid, info.st_gid)
+                path.chmod(info.st_mode & 0o7777)
         if not group_existed:
             subprocess.run(["groupdel", hub.INSTRUCTOR_GROUP], capture_output=True)
         kept = tmp_path_factory.mktemp("hub-logs")  # pytest keeps its last runs' folders: the logs stay readable
@@ -310,8 +316,12 @@ def test_a_trainee_cannot_reach_the_formgrader_the_gradebook_or_anyone_elses_fil
     # and on the machine, from the trainee's own Python: nothing of the course, the gradebook or another trainee
     course, exchange = the_hub.state / "course", the_hub.state / "exchange"
     probes = [str(course / "nbgrader_config.py"), str(course / "source" / QUIZ / f"{QUIZ}.ipynb"),
-              f"/home/{other}/{QUIZ}/{QUIZ}.ipynb", str(the_hub.state / "hub" / "settings.json")]
-    listings = [str(course), f"/home/{other}", str(exchange / COURSE_ID / "inbound"), str(course / "submitted")]
+              f"/home/{other}/{QUIZ}/{QUIZ}.ipynb", str(the_hub.state / "hub" / "settings.json"),
+              # the checkout the course runs from: its banks and sources (issue 16, item 8)
+              str(hub.COURSE_ROOT / "quizzes" / f"{QUIZ}.yaml"),
+              str(hub.COURSE_ROOT / "source" / QUIZ / f"{QUIZ}.ipynb")]
+    listings = [str(course), f"/home/{other}", str(exchange / COURSE_ID / "inbound"), str(course / "submitted"),
+                str(hub.COURSE_ROOT / "quizzes"), str(hub.COURSE_ROOT / "source")]
     found = json.loads(the_hub.run_python(trainee, (
         "import json, os, psycopg2\nfound = []\n"
         f"for path in {probes!r}:\n"
@@ -325,6 +335,11 @@ def test_a_trainee_cannot_reach_the_formgrader_the_gradebook_or_anyone_elses_fil
         "except psycopg2.OperationalError:\n    pass\n"
         "print(json.dumps(found))")))
     assert found == []
+    # while the package and the notebooks the trainee runs from the same checkout stay readable
+    notebook = next((hub.PROJECT_ROOT / "notebooks").rglob("*.ipynb"))
+    assert the_hub.run_python(trainee, (
+        "import massage_course.grading.quiz_checks as checks\n"
+        f"print(checks.a, len(open({str(notebook)!r}, 'rb').read()) > 0)")).strip() == "a True"
 
 
 def test_the_book_is_served_beside_the_hub_and_the_pilot_login_works(cohort):

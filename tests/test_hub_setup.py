@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import grp
 import json
+import os
 import runpy
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +125,116 @@ def test_the_hub_configuration_gives_the_gradebook_address_to_instructors_only(t
     assert "MASSAGE_COURSE_GRADEBOOK_URL" not in trainee.environment
     assert trainee.environment["JUPYTER_CONFIG_PATH"] == str(tmp_path / "t")
     assert config.Authenticator.allowed_users == {"rivera", "chen"}
+
+
+def test_the_hub_refuses_a_bank_setting_that_names_a_folder_of_folders_and_changes_nothing(tmp_path, monkeypatch):
+    """The setup closes the bank folder to trainees: a setting naming /srv (say) must not close all of it."""
+    (tmp_path / "banks" / "other").mkdir(parents=True)
+    monkeypatch.setenv("MASSAGE_COURSE_BANKS", str(tmp_path / "banks"))
+    before = (tmp_path / "banks").stat().st_mode
+    with pytest.raises(hub.HubError, match="holds folders"):
+        hub.close_checkout(os.getgid())
+    assert (tmp_path / "banks").stat().st_mode == before
+
+
+# --- with real accounts (root only, as CI runs): what a trainee's account can read of the checkout -------------------
+
+SETUP_INSTRUCTOR, SETUP_TRAINEE = "mc-setup-instructor", "mc-setup-trainee"
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="makes real accounts: needs root (CI runs as root)")
+
+
+def _remove_setup_accounts() -> None:
+    for name in (SETUP_INSTRUCTOR, SETUP_TRAINEE):
+        if subprocess.run(["id", name], capture_output=True).returncode == 0:
+            subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+            subprocess.run(["userdel", "--remove", name], capture_output=True)
+
+
+@pytest.fixture
+def accounts():
+    """An instructor and a trainee, real Linux accounts made the way the hub makes them; removed afterwards."""
+    group_existed = subprocess.run(["getent", "group", hub.INSTRUCTOR_GROUP], capture_output=True).returncode == 0
+    _remove_setup_accounts()
+    roster = hub.Roster((SETUP_INSTRUCTOR,), (SETUP_TRAINEE,))
+    hub.ensure_accounts(roster)
+    try:
+        yield roster
+    finally:
+        _remove_setup_accounts()
+        if not group_existed:
+            subprocess.run(["groupdel", hub.INSTRUCTOR_GROUP], capture_output=True)
+
+
+@pytest.fixture
+def checkout(monkeypatch):
+    """A course checkout as git leaves it (everything readable by all), with a gradebook from a local run, and a
+    private bank folder named by MASSAGE_COURSE_BANKS; the hub's setup is pointed at it."""
+    work = Path(tempfile.mkdtemp(prefix="massage-checkout-"))
+    work.chmod(0o755)  # as a checkout under /srv or /opt: every account can reach it
+    course = work / "assignments"
+    course.mkdir()
+    shutil.copy(PROJECT_ROOT / "assignments" / "nbgrader_config.py", course)
+    for name in ("quizzes", "source"):
+        shutil.copytree(PROJECT_ROOT / "assignments" / name, course / name)
+    (course / "gradebook.db").write_bytes(b"SQLite format 3\x00")
+    banks = work / "private-banks"
+    banks.mkdir()
+    (banks / "quiz-1-hospital.yaml").write_text((course / "quizzes" / "quiz-1-hospital.yaml").read_text()
+                                                .replace('title: "Part 1:', 'title: "Private part 1:', 1))
+    for path in [work, *work.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    monkeypatch.setattr(hub, "COURSE_ROOT", course)
+    monkeypatch.setenv("MASSAGE_COURSE_BANKS", str(banks))
+    yield work
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def read_as(account: str, paths: list[Path]) -> list[str]:
+    """The paths ``account`` can open (files) or list (folders), tried from that account's own Python process."""
+    probe = ("import json, os, sys\nfound = []\nfor path in sys.argv[1:]:\n    try:\n"
+             "        os.listdir(path) if os.path.isdir(path) else open(path, 'rb').read(1)\n"
+             "        found.append(path)\n    except OSError:\n        pass\nprint(json.dumps(found))")
+    result = subprocess.run(["runuser", "-u", account, "--", sys.executable, "-c", probe, *map(str, paths)],
+                            capture_output=True, text=True, cwd="/")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@needs_root
+def test_a_trainee_account_cannot_read_the_checkouts_banks_sources_or_gradebook_but_instructors_can(accounts,
+                                                                                                      checkout):
+    """Issue 16, item 8: the hub's setup closes the checkout's nbgrader course and the private banks to trainees."""
+    course = checkout / "assignments"
+    secret = [course / "quizzes" / "quiz-1-hospital.yaml", course / "quizzes",
+              course / "source" / "quiz-1-hospital" / "quiz-1-hospital.ipynb", course / "source",
+              course / "gradebook.db", course / "nbgrader_config.py", checkout / "private-banks" / "quiz-1-hospital.yaml",
+              checkout / "private-banks"]
+    assert read_as(SETUP_TRAINEE, secret) == [str(p) for p in secret]  # as git leaves a checkout: open to all
+    hub.close_checkout(grp.getgrnam(hub.INSTRUCTOR_GROUP).gr_gid)
+    assert read_as(SETUP_TRAINEE, secret) == []
+    assert read_as(SETUP_INSTRUCTOR, secret) == [str(p) for p in secret]
+
+
+@needs_root
+def test_a_trainee_account_still_imports_the_course_and_reads_the_notebooks_after_the_hubs_setup(accounts, checkout):
+    hub.close_checkout(grp.getgrnam(hub.INSTRUCTOR_GROUP).gr_gid)
+    notebooks = sorted((PROJECT_ROOT / "notebooks").rglob("*.ipynb"))[:3]
+    assert notebooks and read_as(SETUP_TRAINEE, notebooks) == [str(p) for p in notebooks]
+    result = subprocess.run(["runuser", "-u", SETUP_TRAINEE, "--", sys.executable, "-c",
+                             "from massage_course.grading.quiz_checks import take_answer, a; print(a)"],
+                            capture_output=True, text=True, cwd="/")
+    assert result.returncode == 0 and result.stdout.strip() == "a", result.stderr
+
+
+@needs_root
+def test_the_hubs_course_gets_the_private_banks_and_sources_written_from_them(accounts, checkout):
+    """Issue 16, item 7 on one machine: with MASSAGE_COURSE_BANKS set, the course folder is made from the private
+    banks (its sources written from them), never from the repository's practice banks."""
+    site = hub.Site(checkout / "state")
+    hub.prepare_course(site, accounts)
+    assert sorted(p.name for p in (site.course / "quizzes").iterdir()) == ["quiz-1-hospital.yaml"]
+    assert 'title: "Private part 1:' in (site.course / "quizzes" / "quiz-1-hospital.yaml").read_text()
+    sources = sorted(p.relative_to(site.course).as_posix() for p in (site.course / "source").rglob("*.ipynb"))
+    assert sources == ["source/quiz-1-hospital/quiz-1-hospital.ipynb"]
+    assert "# Private part 1:" in (site.course / sources[0]).read_text()
+    assert read_as(SETUP_TRAINEE, [site.course / sources[0], site.course]) == []

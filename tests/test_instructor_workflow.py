@@ -165,6 +165,28 @@ def test_report_exports_grades_and_an_item_analysis_that_matches_the_class(hand_
     assert len(objectives) == 11
 
 
+def test_nbgraders_own_feedback_buttons_never_hand_a_trainee_the_generated_notebook(hand_graded):
+    """The formgrader's Generate Feedback and Release Feedback buttons call these two API methods. nbgrader's page
+    (the graded notebook, test cells and all) replaces the course's page in feedback/; releasing it is refused, with
+    the trainee named and what to run instead, and what the trainee's Fetch Feedback finds stays the course's page."""
+    root, cohort, _, exchange = hand_graded
+    trainee = cohort[0].student
+    api = course_api(root)
+    page = root / "feedback" / trainee / QUIZ / f"{QUIZ}.html"
+    course_page = page.read_text()
+    in_exchange = {path: path.read_text() for path in exchange.rglob("feedback/*.html")}
+    try:
+        generated = api.generate_feedback(QUIZ, trainee)
+        assert generated["success"], generated["log"]
+        assert page.read_text() != course_page
+        released = api.release_feedback(QUIZ, trainee)
+        assert not released["success"], released["log"]
+        assert trainee in released["log"] and "massage_course feedback" in released["log"], released["log"]
+        assert {path: path.read_text() for path in exchange.rglob("feedback/*.html")} == in_exchange
+    finally:
+        page.write_text(course_page)
+
+
 def test_release_fetch_submit_and_collect_through_the_exchange(tmp_path, monkeypatch):
     exchange = tmp_path / "exchange"
     monkeypatch.setenv("MASSAGE_COURSE_EXCHANGE", str(exchange))

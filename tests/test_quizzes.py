@@ -132,3 +132,72 @@ def test_quizzes_command_rewrites_the_notebooks_from_the_banks(tmp_path):
     broken = subprocess.run([sys.executable, "-m", "massage_course", "quizzes", f"--course={course}"],
                             capture_output=True, text=True)
     assert broken.returncode == 2 and "is not valid YAML" in broken.stdout
+
+
+def private_bank(folder, title="Part 1: the private bank of a real course"):
+    """A course's own bank in ``folder``: the repository's first bank with another title (and no practice header)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (COURSE / "quizzes" / "quiz-1-hospital.yaml").read_text()
+    text = re.sub(r"^title: .*$", f'title: "{title}"', text, count=1, flags=re.M)
+    (folder / "quiz-1-hospital.yaml").write_text("\n".join(l for l in text.splitlines() if not l.startswith("#")))
+    return folder
+
+
+def test_every_bank_in_the_repository_says_at_its_top_that_it_is_a_practice_bank():
+    """Issue 16, item 7: the repository is public, so its banks (keys included) are practice banks, and say so."""
+    banks = sorted((COURSE / "quizzes").glob("*.yaml"))
+    assert len(banks) == len(QUIZZES)
+    for bank in banks:
+        top = " ".join(line.lstrip("# ") for line in bank.read_text().splitlines()[:4])
+        assert top.startswith("PRACTICE BANK (demo).") and "never to grade for real" in top, bank.name
+        assert "MASSAGE_COURSE_BANKS" in top
+    guide = (PROJECT_ROOT / "book" / "instructor-guide.md").read_text()
+    assert "**The item banks in the repository are practice (demo) banks.**" in guide
+    assert "MASSAGE_COURSE_BANKS" in guide
+
+
+def test_a_course_reads_its_banks_from_the_private_folder_the_setting_names(tmp_path, monkeypatch):
+    banks = private_bank(tmp_path / "private-banks")
+    monkeypatch.setenv(quiz_bank.BANKS_SETTING, str(banks))
+    assert quiz_bank.bank_folder(COURSE) == banks
+    read = quiz_bank.load_quizzes(COURSE)
+    assert list(read) == ["quiz-1-hospital"]
+    assert read["quiz-1-hospital"].title.endswith("the private bank of a real course")
+    monkeypatch.delenv(quiz_bank.BANKS_SETTING)
+    assert quiz_bank.bank_folder(COURSE) == COURSE / "quizzes"
+
+
+def test_the_quizzes_command_writes_the_sources_from_the_private_banks_and_names_a_missing_folder(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    course = tmp_path / "course"
+    course.mkdir()
+    banks = private_bank(tmp_path / "private-banks")
+    env = {**os.environ, "COLUMNS": "200", quiz_bank.BANKS_SETTING: str(banks)}
+    result = subprocess.run([sys.executable, "-m", "massage_course", "quizzes", f"--course={course}"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert str(banks) in result.stdout
+    written = sorted(p.relative_to(course).as_posix() for p in course.rglob("*.ipynb"))
+    assert written == ["source/quiz-1-hospital/quiz-1-hospital.ipynb"]
+    notebook = course / "source" / "quiz-1-hospital" / "quiz-1-hospital.ipynb"
+    assert "the private bank of a real course" in notebook.read_text()
+    assert not (course / "quizzes").exists()  # the banks stay where they are
+    env[quiz_bank.BANKS_SETTING] = str(tmp_path / "nowhere")
+    missing = subprocess.run([sys.executable, "-m", "massage_course", "quizzes", f"--course={course}"],
+                             capture_output=True, text=True, env=env)
+    assert missing.returncode == 2 and "MASSAGE_COURSE_BANKS names" in missing.stdout and "nowhere" in missing.stdout
+
+
+def test_the_demo_class_refuses_to_mix_the_practice_banks_with_the_real_ones_the_setting_names(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, quiz_bank.BANKS_SETTING: str(private_bank(tmp_path / "private-banks"))}
+    result = subprocess.run([sys.executable, "-m", "massage_course", "demo", f"--course={tmp_path / 'demo'}"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 2 and "unset MASSAGE_COURSE_BANKS" in " ".join(result.stdout.split())
+    assert not (tmp_path / "demo").exists()

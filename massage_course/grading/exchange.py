@@ -16,11 +16,15 @@ It also refuses, each with an error naming the trainee, while collecting everyon
 
 A refused submission stays in the exchange's inbound folder, untouched. What is collected is copied without following
 links, and without execute, setuid or setgid bits.
+
+Feedback goes the other way: ``CourseFeedbackRelease`` releases the course's own feedback pages and refuses nbgrader's
+generated notebook (which shows the tests), however the release was asked for.
 """
 
 from __future__ import annotations
 
 import datetime
+import glob
 import os
 import pwd
 import shutil
@@ -29,9 +33,11 @@ from pathlib import Path
 
 from nbgrader.exchange import ExchangeError
 from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from nbgrader.utils import ignore_patterns, parse_utc
 
 from ..paths import COURSE_ROOT
+from .feedback import is_course_page
 from .trainee_text import without_controls
 
 KINDS = {stat.S_IFLNK: "a symbolic link", stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFCHR: "a device",
@@ -182,6 +188,28 @@ class OwnerCheckedCollect(ExchangeCollect):
         except BaseException:
             shutil.rmtree(dest, ignore_errors=True)
             raise
+
+
+class CourseFeedbackRelease(ExchangeReleaseFeedback):
+    """nbgrader's release_feedback (the formgrader's Release Feedback buttons, ``nbgrader release_feedback`` and the
+    course's ``feedback --release``) that hands trainees the course's own pages only (feedback.py). nbgrader's
+    Generate Feedback writes the graded notebook over them, test cells and all; that trainee's release is refused,
+    naming the trainee and what to run, while the others are released."""
+
+    def copy_files(self):
+        refused = sorted({path.split(os.sep)[-3] for path in glob.glob(os.path.join(self.src_path, "*.html"))
+                          if not is_course_page(path)})
+        excluded = {name for name in self.coursedir.student_id_exclude.split(",") if name}
+        self.coursedir.student_id_exclude = ",".join(sorted(excluded | set(refused)))
+        try:
+            super().copy_files()
+        finally:
+            self.coursedir.student_id_exclude = ",".join(sorted(excluded))
+        if refused:
+            names = ", ".join(without_controls(name, one_line=True) for name in refused)
+            self.fail(f"Refused to release feedback for {names}: it is nbgrader's generated notebook (it shows the "
+                      f"tests), not the course's page. Write the course's pages again with `python -m massage_course "
+                      f"feedback {self.coursedir.assignment_id} --release`.")
 
 
 def prepare_exchange() -> Path:

@@ -16,11 +16,19 @@ from jinja2 import Environment, select_autoescape
 from .quiz_bank import PROJECT_ROOT, Quiz, objective_text, where_to_read
 from .results import TraineeResult, load_results
 
+# The course's pages say so in their head, before anything of a trainee's: release refuses any other page (exchange.py).
+PAGE_MARK = '<meta name="generator" content="massage_course feedback">'
+# Wherever the page is opened (JupyterLab, a browser, a file), it runs no script and loads nothing from elsewhere.
+PAGE_POLICY = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
+               'img-src data:; base-uri \'none\'; form-action \'none\'">')
+
 _PAGE = Environment(autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True).from_string("""\
 <!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+""" + PAGE_MARK + """
+""" + PAGE_POLICY + """
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Feedback: {{ quiz.title }}</title>
 <style>
@@ -105,6 +113,13 @@ def feedback_page(quiz: Quiz, trainee: TraineeResult) -> str:
              "objectives": [objective_text(tag) for tag in item.objectives], "where": where_to_read(item),
              "sources": [short_reference(key) for key in item.sources]} for item in quiz.items]
     return _PAGE.render(quiz=quiz, trainee=trainee, rows=rows if trainee.items else [], passed=trainee.passed(quiz))
+
+
+def is_course_page(path: str | Path) -> bool:
+    """Whether a feedback file is a page this module wrote (its mark in the head), not nbgrader's generated notebook."""
+    with open(path, encoding="utf-8", errors="replace") as page:
+        head = page.read(4096).split("<body", 1)[0]
+    return PAGE_MARK in head
 
 
 def write_feedback(course: str | Path, quiz_id: str, progress=None) -> tuple[list[Path], list[str]]:

@@ -23,7 +23,7 @@ from rich.table import Table
 from ..paths import COURSE_ROOT
 from ..topics.data_files import CourseDataError
 from .nbgrader_api import course_api
-from .quiz_bank import bank_folder, chapters, load_quizzes, write_source
+from .quiz_bank import BANKS_SETTING, bank_folder, chapters, load_quizzes, write_source
 from .trainee_text import printable
 
 console = Console()
@@ -44,7 +44,7 @@ def quizzes_command(course: Path) -> int:
         quizzes = load_quizzes(course)
     except CourseDataError as error:
         return _error(str(error))
-    table = Table(title="Quizzes (from assignments/quizzes/*.yaml)")
+    table = Table(title=f"Quizzes (from {printable(str(bank_folder(course)))})")
     table.add_column("Quiz", no_wrap=True)
     for column in ("Items", "Points", "Pass mark", "Answers shown", "Objectives covered"):
         table.add_column(column)
@@ -304,8 +304,13 @@ def report_command(course: Path, quiz: str) -> int:
 def demo_command(course: Path, trainees: int, seed: int) -> int:
     """A fictional class in ``course``. A folder that does not exist yet gets a clean copy of the course first (its
     configuration, quiz sources and item banks, no trainee work), so trying the workflow never touches the real one."""
+    import os
+
     from .demo import write_demo
 
+    if os.environ.get(BANKS_SETTING, "").strip():  # the demo's copy holds the practice banks and their sources
+        return _error(f"the demo class uses the repository's practice banks: unset {BANKS_SETTING} (it names the "
+                      "course's real banks) to make the demo and to grade it")
     if not course.exists():
         clean_demo_copy(course)
         console.print(f"Made a clean copy of the course for the demo in {printable(course)}")

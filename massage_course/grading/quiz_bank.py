@@ -1,5 +1,9 @@
-"""The graded quizzes' item banks: one reviewed YAML file per quiz in ``assignments/quizzes/``, turned into nbgrader
-source notebooks.
+"""The graded quizzes' item banks: one reviewed YAML file per quiz, turned into nbgrader source notebooks.
+
+The banks in ``assignments/quizzes/`` are the repository's practice (demo) banks: public, so their keys are no secret.
+A course that grades for real keeps its own banks in a private folder that only instructors can read and names it
+with the setting ``MASSAGE_COURSE_BANKS`` (:func:`bank_folder`); those banks are never committed or copied into the
+image trainees' servers run (deploy/OPERATIONS.md, "Item banks: practice banks here, real banks private").
 
 A bank holds the answer key, so it lives beside the nbgrader course, never in this package's ``data/`` folder (the
 trainee's kernel can import the package) and never in ``source/<quiz>/`` (nbgrader copies every other file there into
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -215,13 +220,23 @@ def load_quiz(path: str | Path) -> Quiz:
                 items=tuple(items))
 
 
+BANKS_SETTING = "MASSAGE_COURSE_BANKS"  # names the private folder of a course's real item banks
+
+
 def bank_folder(course_root: str | Path) -> Path:
-    return Path(course_root) / "quizzes"
+    """Where the course's item banks are: the folder ``MASSAGE_COURSE_BANKS`` names when it is set (a course's real
+    banks, private to instructors), otherwise ``quizzes/`` in the course folder (the repository's practice banks)."""
+    named = os.environ.get(BANKS_SETTING, "").strip()
+    return Path(named).expanduser() if named else Path(course_root) / "quizzes"
 
 
 def load_quizzes(course_root: str | Path) -> dict[str, Quiz]:
     """Every quiz of the course, by id, in order."""
-    return {quiz.id: quiz for quiz in (load_quiz(p) for p in sorted(bank_folder(course_root).glob("quiz-*.yaml")))}
+    folder = bank_folder(course_root)
+    if os.environ.get(BANKS_SETTING, "").strip() and not folder.is_dir():
+        raise CourseDataError(f"{BANKS_SETTING} names {folder}, which is not a folder this account can read: point it "
+                              "at the folder of the course's item banks (quiz-*.yaml)")
+    return {quiz.id: quiz for quiz in (load_quiz(p) for p in sorted(folder.glob("quiz-*.yaml")))}
 
 
 # --- the answer key as the notebook holds it ---------------------------------------------------------------------------

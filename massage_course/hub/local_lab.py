@@ -75,11 +75,24 @@ def write_trainee_switches(folder: Path) -> None:
     write_if_changed(folder / "labconfig" / "page_config.json", json.dumps(page, indent=2) + "\n")
 
 
+# The course's server extension (lab_guard.py): formgrader pages with a Content-Security-Policy, and no switch to another
+# folder's configuration by address. In a config folder's jupyter_server_config.d/, as pip-installed extensions are.
+LAB_GUARD = {"ServerApp": {"jpserver_extensions": {"massage_course.hub.lab_guard": True}}}
+
+
+def write_lab_guard(folder: Path) -> Path:
+    """Into a Jupyter config folder: the course's lab_guard extension switched on. Returns the file."""
+    path = folder / "jupyter_server_config.d" / "massage_course.json"
+    write_if_changed(path, json.dumps(LAB_GUARD, indent=2) + "\n")
+    return path
+
+
 def jupyter_config_folders(trainee: bool) -> list[Path]:
-    """The config folders for the course's JupyterLab: the course for nbgrader's trainee side, and in trainee mode
-    nbgrader's instructor parts switched off."""
+    """The config folders for the course's JupyterLab: the course for nbgrader's trainee side and the course's guard
+    of the formgrader, and in trainee mode nbgrader's instructor parts switched off."""
     course = JUPYTER_CONFIG / "course"
     write_if_changed(course / "nbgrader_config.py", COURSE_FOR_TRAINEES.format(course=str(COURSE_ROOT)))
+    write_lab_guard(course)
     if not trainee:
         return [course]
     trainee_only = JUPYTER_CONFIG / "trainee"

@@ -5,7 +5,9 @@ needs one account per person, and JupyterHub to log people in and start each one
 module prepares the machine from a roster and starts the hub:
 
 - accounts: one per roster name, private home folders; instructors also in the group ``course-instructors``;
-- the course folder (nbgrader's source, submissions, grades, gradebook) readable by instructors only;
+- the course folder (nbgrader's source, submissions, grades, gradebook) readable by instructors only, and so is the
+  checkout's own nbgrader course (``assignments/``: banks, sources, any gradebook) and a private bank folder, while
+  trainees still run the package and read the notebooks from the checkout;
 - nbgrader's exchange, where trainees may drop submissions but not read each other's;
 - Jupyter settings per role: a trainee's JupyterLab has nbgrader's Assignments list and Validate, never the formgrader;
   only an instructor's server gets the gradebook's address;
@@ -29,6 +31,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..grading.quiz_bank import BANKS_SETTING, bank_folder, load_quizzes, write_source
 from ..paths import BUILD_HTML, COURSE_ROOT, PROJECT_ROOT, STATE
 from ..topics.data_files import CourseDataError, parse_yaml
 from .local_lab import free_port, write_if_changed, write_trainee_switches
@@ -157,16 +160,59 @@ def chown_tree(path: Path, uid: int, gid: int) -> None:
                 continue
 
 
+def close_to_trainees(path: Path, gid: int) -> None:
+    """Make ``path`` (a folder and everything in it) readable by its owner and the instructors' group ``gid`` only:
+    folders 2750 (new files keep the group), files without any permission for others. Links are neither followed
+    nor changed; the owner keeps what they had, so the checkout's owner can still work in it."""
+    def closed(mode: int) -> int:  # group may read (and run what its owner may run), others nothing
+        return 0o2750 if stat.S_ISDIR(mode) else (mode & 0o700) | 0o040 | (mode & 0o100) >> 3
+
+    if path.is_symlink() or not path.exists():
+        return
+    os.chown(path, -1, gid, follow_symlinks=False)
+    path.chmod(closed(path.stat().st_mode))
+    if not path.is_dir():
+        return
+    for _, folders, files, folder_fd in os.fwalk(path, follow_symlinks=False):
+        for name in folders + files:
+            info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+            if stat.S_ISLNK(info.st_mode):
+                continue
+            os.chown(name, -1, gid, dir_fd=folder_fd, follow_symlinks=False)
+            os.chmod(name, closed(info.st_mode), dir_fd=folder_fd)
+
+
+def close_checkout(gid: int) -> None:
+    """Trainees have accounts on this machine and run the course from this checkout: its nbgrader course
+    (assignments/: the item banks, the quiz sources, any gradebook or trainee work from a local run) and the private
+    bank folder, if one is named, become the instructors' only. The package and the notebooks stay readable."""
+    banks = bank_folder(COURSE_ROOT)
+    if banks.is_dir() and (any(p.is_dir() for p in banks.iterdir()) or banks.resolve() in PROJECT_ROOT.parents):
+        raise HubError(f"{BANKS_SETTING} names {banks}, which holds folders: name the folder of the item banks "
+                       "themselves (quiz-*.yaml files only), which the hub then closes to trainees")
+    close_to_trainees(COURSE_ROOT, gid)
+    close_to_trainees(banks, gid)
+
+
 def prepare_course(site: Site, roster: Roster) -> None:
-    """The course folder (first time: a copy of assignments/ without any trainee data) and the exchange."""
+    """The course folder (first time: nbgrader_config.py, the item banks and the quiz sources, without any trainee
+    data) and the exchange. The banks come from the private folder MASSAGE_COURSE_BANKS names, if set, and the sources
+    are then written from them; otherwise both are the checkout's practice banks and sources."""
     owner = roster.instructors[0]
     site.state.mkdir(parents=True, exist_ok=True)
     site.state.chmod(0o755)
     if not site.course.exists():
+        banks = bank_folder(COURSE_ROOT)
+        if not banks.is_dir():
+            raise HubError(f"no item banks in {banks} ({BANKS_SETTING} names the folder of the course's real banks)")
         site.course.mkdir()
         shutil.copy(COURSE_ROOT / "nbgrader_config.py", site.course)
-        for name in ("source", "quizzes"):
-            shutil.copytree(COURSE_ROOT / name, site.course / name)
+        shutil.copytree(banks, site.course / "quizzes")
+        if banks == COURSE_ROOT / "quizzes":
+            shutil.copytree(COURSE_ROOT / "source", site.course / "source")
+        else:
+            for quiz in load_quizzes(site.course).values():
+                write_source(quiz, site.course)
     chown_tree(site.course, pwd.getpwnam(owner).pw_uid, grp.getgrnam(INSTRUCTOR_GROUP).gr_gid)
     for folder, _, _ in os.walk(site.course):  # instructors share it; nobody else may even list it
         os.chmod(folder, 0o2770)
@@ -249,6 +295,7 @@ def prepare(roster_path: Path, state: Path = DEFAULT_STATE, port: int = 8000, ip
     check_environment_is_shared()
     site = Site(Path(state).resolve())
     ensure_accounts(roster)
+    close_checkout(grp.getgrnam(INSTRUCTOR_GROUP).gr_gid)
     prepare_course(site, roster)
     jupyter = write_jupyter_settings(site)
     from ..grading.sandbox import install_kernelspec
