@@ -9,7 +9,6 @@ import pwd
 import shutil
 from pathlib import Path
 
-from massage_course.hub.local_lab import write_lab_guard
 from massage_course.hub.machine import chown_tree
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
@@ -57,12 +56,6 @@ c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
 c.Spawner.start_timeout = 60
 
-
-# Every server gets the course's guard of the formgrader (a Content-Security-Policy on its pages; lab_guard.py).
-for folder in settings["jupyter"].values():
-    guard = write_lab_guard(Path(folder))
-    guard.parent.chmod(0o755)
-    guard.chmod(0o644)
 
 
 def prepare_server(spawner):

@@ -34,7 +34,7 @@ from pathlib import Path
 from ..grading.quiz_bank import BANKS_SETTING, bank_folder, load_quizzes, write_source
 from ..paths import BUILD_HTML, COURSE_ROOT, PROJECT_ROOT, STATE
 from ..topics.data_files import CourseDataError, parse_yaml
-from .local_lab import free_port, write_if_changed, write_trainee_switches
+from .local_lab import free_port, write_if_changed, write_lab_guard, write_trainee_switches
 
 COURSE_ID = "hospital-massage"  # as in assignments/nbgrader_config.py (a test checks they agree)
 INSTRUCTOR_GROUP = "course-instructors"
@@ -247,6 +247,8 @@ def write_jupyter_settings(site: Site) -> dict[str, Path]:
                      TRAINEE_NBGRADER.format(course_id=COURSE_ID, exchange=str(site.exchange)))
     write_trainee_switches(trainee)
     write_if_changed(instructor / "nbgrader_config.py", INSTRUCTOR_NBGRADER.format(course=str(site.course)))
+    for role in (trainee, instructor):  # the course's guard of the formgrader on every server (lab_guard.py)
+        write_lab_guard(role)
     for folder, _, files in os.walk(site.jupyter):
         os.chmod(folder, 0o755)
         for name in files:
