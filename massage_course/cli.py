@@ -73,6 +73,10 @@ def parser() -> argparse.ArgumentParser:
                             help="where the course folder, the exchange and the hub's own files live")
     hub_parser.add_argument("--port", type=int, default=8000)
     hub_parser.add_argument("--ip", default="127.0.0.1", help="address to listen on (put HTTPS in front of it)")
+    codes_parser = commands.add_parser(
+        "hub-codes", help="new one-time sign-up codes for people on the hub's roster (as root); resets their passwords")
+    codes_parser.add_argument("names", nargs="+", help="login names")
+    codes_parser.add_argument("--state", default="/srv/massage-course", help="the hub's state folder (as for hub)")
     return main_parser
 
 
@@ -140,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         from .hub.machine import hub_command
 
         return hub_command(args.roster, args.state, args.port, args.ip)
+    if command == "hub-codes":
+        from .hub.machine import hub_codes_command
+
+        return hub_codes_command(args.state, args.names)
     if command == "install-sandbox":
         from .grading.sandbox import install_kernelspec
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from massage_course.hub import machine as hub
+from massage_course.hub import sign_up
 from massage_course.hub.local_lab import free_port
 
 from .conftest import QUIZ, fill_quiz, quiz_key, wrong_key
@@ -342,23 +343,45 @@ def test_a_trainee_cannot_reach_the_formgrader_the_gradebook_or_anyone_elses_fil
         f"print(checks.a, len(open({str(notebook)!r}, 'rb').read()) > 0)")).strip() == "a True"
 
 
-def test_the_book_is_served_beside_the_hub_and_the_pilot_login_works(cohort):
+def test_the_book_is_served_beside_the_hub(cohort):
     the_hub = cohort
     page = requests.get(the_hub.url + "/services/book/book/intro.html", timeout=30)
     assert page.status_code == 200 and "Massage Therapy in the Hospital" in page.text
     assert requests.get(the_hub.url + "/services/book/", timeout=30).status_code == 200
 
-    def log_in(user: str, password: str) -> requests.Response:
-        session = requests.Session()
-        session.get(the_hub.url + "/hub/login", timeout=30)
-        return session.post(the_hub.url + "/hub/login", allow_redirects=False, timeout=30,
-                            data={"username": user, "password": password, "_xsrf": session.cookies.get("_xsrf")})
 
-    first = log_in(TRAINEES[2], "a long first password")  # the first password typed becomes the trainee's
+def sign_in(the_hub, user: str, password: str, code: str = "") -> requests.Response:
+    """The hub's sign-in form, as a browser posts it (with its _xsrf cookie)."""
+    session = requests.Session()
+    session.get(the_hub.url + "/hub/login", timeout=30)
+    return session.post(the_hub.url + "/hub/login", allow_redirects=False, timeout=30,
+                        data={"username": user, "password": password, "otp": code,
+                              "_xsrf": session.cookies.get("_xsrf")})
+
+
+def test_an_account_cannot_be_claimed_without_its_own_one_time_sign_up_code(cohort):
+    the_hub = cohort
+    owner, other = TRAINEES[2], TRAINEES[1]
+    codes = sign_up.codes_for_newcomers(the_hub.state / "hub", [owner, other])
+    assert set(codes) == {owner, other}  # neither has signed in yet
+    form = requests.get(the_hub.url + "/hub/login", timeout=30).text
+    assert 'name="otp"' in form and "Sign-up code" in form
+    # whoever types the roster name first no longer gets the account (the pilot login's hole)
+    refused = sign_in(the_hub, owner, "an intruder's password")
+    assert refused.status_code == 403 and "sign-up code" in refused.text
+    assert sign_in(the_hub, owner, "an intruder's password", "AAAA-BBBB-CCCC-DDDD").status_code == 403
+    assert sign_in(the_hub, owner, "an intruder's password", codes[other]).status_code == 403  # another's code
+    assert sign_in(the_hub, owner, "short", codes[owner]).status_code == 403  # too short: the code still works
+    first = sign_in(the_hub, owner, "a long first password", codes[owner].lower())
     assert first.status_code == 302, first.text[:500]
-    assert log_in(TRAINEES[2], "a long first password").status_code == 302
-    assert log_in(TRAINEES[2], "someone else's guess").status_code == 403
-    assert log_in("not-on-the-roster", "a long first password").status_code == 403
+    assert sign_in(the_hub, owner, "a long first password").status_code == 302  # afterwards: the password alone
+    assert sign_in(the_hub, owner, "an intruder's password", codes[owner]).status_code == 403  # the code is spent
+    assert sign_in(the_hub, owner, "someone else's guess").status_code == 403
+    assert sign_in(the_hub, "not-on-the-roster", "a long first password", codes[owner]).status_code == 403
+    # a forgotten password: the instructor issues a new code, which removes the old password
+    new = sign_up.reissue(the_hub.state / "hub", [owner])
+    assert sign_in(the_hub, owner, "a long first password").status_code == 403
+    assert sign_in(the_hub, owner, "a new long password", new[owner]).status_code == 302
 
 
 def test_trainees_servers_never_get_the_gradebook_address(cohort):

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from massage_course.hub.machine import chown_tree
+from massage_course.hub.sign_up import CODES_FILE, PASSWORDS_FILE
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 settings = json.loads(Path(os.environ["MASSAGE_COURSE_HUB_SETTINGS"]).read_text())
@@ -25,12 +26,14 @@ c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
 
-# Pilot authentication: only roster names can log in, and the first password a person types becomes theirs (as The
-# Littlest JupyterHub does). In production use the hospital's single sign-on instead (deploy/OPERATIONS.md).
-c.JupyterHub.authenticator_class = "firstuseauthenticator.FirstUseAuthenticator"
-c.FirstUseAuthenticator.create_users = False
-c.FirstUseAuthenticator.dbm_path = str(state / "passwords.dbm")
-c.FirstUseAuthenticator.min_password_length = 10
+# Pilot authentication: only roster names can sign in, and an account's first password is accepted only with the
+# one-time sign-up code its instructor handed out (sign_up.py); the password then becomes the person's. In production
+# use the hospital's single sign-on instead (deploy/OPERATIONS.md).
+c.JupyterHub.authenticator_class = "massage_course.hub.sign_up.SignUpCodeAuthenticator"
+c.SignUpCodeAuthenticator.create_users = False
+c.SignUpCodeAuthenticator.dbm_path = str(state / PASSWORDS_FILE)
+c.SignUpCodeAuthenticator.codes_path = str(state / CODES_FILE)
+c.SignUpCodeAuthenticator.min_password_length = 10
 c.Authenticator.allowed_users = instructors | trainees
 
 # Two groups; instructors may see who is in the cohort and who is active, nothing of the trainees' servers.

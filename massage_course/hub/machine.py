@@ -14,7 +14,7 @@ module prepares the machine from a roster and starts the hub:
 - the built book, served beside the hub at /services/book/.
 
 ``jupyterhub_config.py`` (next to this file) reads the settings this module writes; the hub's own state (its database,
-cookie secret, the pilot's passwords) stays in a root-only folder.
+cookie secret, the passwords and the sign-up codes of sign_up.py) stays in a root-only folder.
 """
 
 from __future__ import annotations
@@ -344,12 +344,40 @@ def hub_command(roster: str, state: str, port: int, ip: str) -> int:
     except HubError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"\nThe course hub is starting (Ctrl+C stops it):\n  Log in:  http://{ip}:{port}/\n"
+    from .sign_up import codes_for_newcomers, codes_table
+
+    hub_state = Path(json.loads(settings.read_text())["hub_state"])
+    codes = codes_for_newcomers(hub_state, load_roster(Path(roster)).everyone)
+    if codes:
+        print("\n" + codes_table(codes), flush=True)
+    print(f"\nThe course hub is starting (Ctrl+C stops it):\n  Sign in: http://{ip}:{port}/\n"
           f"  Book:    http://{ip}:{port}/services/book/\n"
-          "  The first password each person types becomes theirs (only names on the roster can log in).\n", flush=True)
+          "  At the first sign-in each person types their sign-up code with the password they choose; a new code\n"
+          f"  (which also resets a forgotten password): sudo ./course hub-codes --state {state} NAME ...\n", flush=True)
     hub = start(settings)
     try:
         return hub.wait()
     except KeyboardInterrupt:
         hub.terminate()
         return hub.wait(timeout=30)
+
+
+def hub_codes_command(state: str, names: list[str]) -> int:
+    """``massage-course hub-codes NAME ...``: new sign-up codes for these people, removing their passwords (a reset)."""
+    from .sign_up import codes_table, reissue
+
+    hub_state = Site(Path(state).resolve()).hub
+    if os.geteuid() != 0:
+        print("error: the sign-up codes are root's (sudo ./course hub-codes ...)", file=sys.stderr)
+        return 2
+    if not (hub_state / "settings.json").exists():
+        print(f"error: no course hub in {state}: start it once with sudo ./course hub --roster ... --state {state}",
+              file=sys.stderr)
+        return 2
+    settings = json.loads((hub_state / "settings.json").read_text())
+    unknown = sorted(set(names) - set(settings["instructors"]) - set(settings["trainees"]))
+    if unknown:
+        print(f"error: not on the hub's roster: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    print(codes_table(reissue(hub_state, names)))
+    return 0
