@@ -9,7 +9,7 @@ import re
 import nbformat
 import pytest
 
-from massage_course.grading import quiz_bank, quiz_checks
+from massage_course.grading import quiz_bank, quiz_checks, quiz_notebook
 from massage_course.paths import PROJECT_ROOT
 from massage_course.topics.data_files import CourseDataError
 
@@ -18,11 +18,26 @@ QUIZZES = quiz_bank.load_quizzes(COURSE)
 BIB_KEYS = set(re.findall(r"^@\w+\{([^,\s]+),", (PROJECT_ROOT / "references.bib").read_text(), re.M))
 
 
-def test_six_quizzes_one_per_part_with_at_least_sixty_items():
-    assert len(QUIZZES) >= 6
-    assert sum(len(q.items) for q in QUIZZES.values()) >= 60
-    covered = [slug for q in QUIZZES.values() for slug in q.chapters]
+PART_QUIZZES = {name: quiz for name, quiz in QUIZZES.items() if not quiz.final}
+
+
+def test_six_quizzes_one_per_part_with_at_least_ninety_items():
+    assert len(PART_QUIZZES) >= 6
+    assert sum(len(q.items) for q in PART_QUIZZES.values()) >= 90
+    covered = [slug for q in PART_QUIZZES.values() for slug in q.chapters]
     assert sorted(covered) == sorted(quiz_bank.chapters()), "each chapter belongs to exactly one quiz"
+
+
+def test_the_final_post_test_covers_every_chapter_with_new_items_one_attempt_and_a_70_percent_pass_mark():
+    (final,) = [quiz for quiz in QUIZZES.values() if quiz.final]
+    choice = [item for item in final.items if item.kind == "choice"]
+    assert 25 <= len(choice) <= 40
+    assert sorted(final.chapters) == sorted(quiz_bank.chapters())
+    assert {tag.split(":")[0] for item in choice for tag in item.objectives} == set(quiz_bank.chapters())
+    assert final.pass_mark == 70 and final.attempts == 1  # one attempt, 70% (facts.md: the modelled course's test)
+    assert not final.reveal_answers  # the key stays out of feedback while anyone may still take the test
+    stems = {" ".join(item.stem.split()) for quiz in PART_QUIZZES.values() for item in quiz.items}
+    assert not [item.id for item in choice if " ".join(item.stem.split()) in stems], "copied from a quiz"
 
 
 def test_every_learning_objective_is_assessed_by_a_multiple_choice_item():
@@ -54,7 +69,7 @@ def test_quiz_has_a_pass_mark_a_written_item_with_rubric_and_sourced_items(quiz)
 def test_committed_source_notebook_is_the_one_the_bank_generates(quiz):
     bank = QUIZZES[quiz]
     committed = json.loads((COURSE / "source" / quiz / bank.notebook).read_text())
-    generated = json.loads(nbformat.writes(quiz_bank.build_notebook(bank)))
+    generated = json.loads(nbformat.writes(quiz_notebook.build_notebook(bank)))
     assert committed == generated, f"run: python -m massage_course quizzes (the {quiz} bank changed)"
 
 

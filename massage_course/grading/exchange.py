@@ -14,6 +14,11 @@ It also refuses, each with an error naming the trainee, while collecting everyon
   would hang the copy), a socket, or a hard link;
 - a submission whose folder name or ``timestamp.txt`` holds no valid time (nbgrader stops collecting for everyone).
 
+- a submission beyond the quiz's attempts limit (the final post-test allows one by default: ``attempts`` in its
+  bank). Each trainee's submissions are counted in a ledger in the course folder (``attempts/<quiz>.json``), so a
+  trainee who deletes an earlier submission from the exchange does not get a new first attempt; the graded one is
+  the latest within the limit.
+
 A refused submission stays in the exchange's inbound folder, untouched. What is collected is copied without following
 links, and without execute, setuid or setgid bits.
 
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import datetime
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -38,6 +44,7 @@ from nbgrader.utils import ignore_patterns, parse_utc
 
 from ..paths import COURSE_ROOT
 from .feedback import is_course_page
+from .quiz_bank import bank_folder, load_quiz
 from .trainee_text import without_controls
 
 KINDS = {stat.S_IFLNK: "a symbolic link", stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFCHR: "a device",
@@ -132,10 +139,72 @@ class OwnerCheckedCollect(ExchangeCollect):
     def init_src(self):
         self._seen = {}  # every submission nbgrader looked at, by folder name, with what is wrong with it
         super().init_src()
+        self._limit_attempts()
         for name, record in sorted(self._seen.items()):
             if record["problem"]:
                 self._refuse(name, record["problem"])
-        self.src_records = [record for record in self.src_records if record["problem"] is None]
+        # one record per trainee, the latest collectable (nbgrader groups unsorted records, which can give two)
+        latest = {}
+        for record in self._seen.values():
+            if record["problem"] is None and (record["username"] not in latest
+                                              or record["timestamp"] > latest[record["username"]]["timestamp"]):
+                latest[record["username"]] = record
+        self.src_records = [record for record in self.src_records if latest.get(record["username"]) is record]
+        chosen = {record["username"] for record in self.src_records}
+        self.src_records += [record for name, record in sorted(latest.items()) if name not in chosen]
+
+    def _limit_attempts(self) -> None:
+        """Mark each trainee's submissions beyond the quiz's attempts limit, counted in the course's ledger."""
+        quiz = self.coursedir.assignment_id
+        bank = bank_folder(self.coursedir.root) / f"{quiz}.yaml"
+        limit = load_quiz(bank).attempts if bank.is_file() else None
+        if limit is None:
+            return
+        ledger = AttemptLedger(Path(self.coursedir.root) / "attempts" / f"{quiz}.json")
+        counted = ledger.add((r["username"], r["filename"], r["timestamp"]) for r in self._seen.values()
+                             if r["problem"] is None)
+        for record in self._seen.values():
+            order = counted.get(record["username"], []).index(record["filename"]) + 1 \
+                if record["filename"] in counted.get(record["username"], []) else None
+            if record["problem"] is None and order is not None and order > limit:
+                record["problem"] = (f"the trainee {record['username']}'s attempt {order} at {quiz}, which allows "
+                                     f"{limit}: kept in the exchange, not graded (the attempt graded is number "
+                                     f"{limit})")
+
+
+class AttemptLedger:
+    """Every submission of one quiz the course has seen, per trainee, in time order: a JSON file in the course folder
+    (instructors only). Entries are only ever added, so deleting a submission from the exchange changes no count."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def read(self) -> dict[str, list[str]]:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+        return {name: [entry["submission"] for entry in sorted(entries, key=lambda e: e["time"])]
+                for name, entries in data.items()}
+
+    def add(self, submissions) -> dict[str, list[str]]:
+        """Add (trainee, submission folder, time) entries not yet counted; return each trainee's in time order."""
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            data = {}
+        for name, folder, when in submissions:
+            entries = data.setdefault(name, [])
+            if folder not in {entry["submission"] for entry in entries}:
+                entries.append({"submission": folder, "time": when.isoformat()})
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(self.path.name + ".new")
+        temporary.write_text(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(temporary, self.path)
+        return self.read()
+
+    def count(self, name: str) -> int:
+        return len(self.read().get(name, []))
 
     def copy_files(self):
         """nbgrader's copy, one trainee at a time: what stops one trainee's collect (a timestamp.txt already

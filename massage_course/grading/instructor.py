@@ -23,7 +23,8 @@ from rich.table import Table
 from ..paths import COURSE_ROOT
 from ..topics.data_files import CourseDataError
 from .nbgrader_api import course_api
-from .quiz_bank import BANKS_SETTING, bank_folder, chapters, load_quizzes, write_source
+from .quiz_bank import BANKS_SETTING, bank_folder, chapters, load_quizzes
+from .quiz_notebook import write_source
 from .trainee_text import printable
 
 console = Console()

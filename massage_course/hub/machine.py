@@ -31,7 +31,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..grading.quiz_bank import BANKS_SETTING, bank_folder, load_quizzes, write_source
+from ..grading.quiz_bank import BANKS_SETTING, bank_folder, load_quizzes
+from ..grading.quiz_notebook import write_source
 from ..paths import BUILD_HTML, COURSE_ROOT, PROJECT_ROOT, STATE
 from ..topics.data_files import CourseDataError, parse_yaml
 from .local_lab import free_port, write_if_changed, write_lab_guard, write_trainee_switches
