@@ -50,6 +50,10 @@ def parser() -> argparse.ArgumentParser:
     feedback_parser = quiz_command("feedback", "write each graded trainee's feedback page")
     feedback_parser.add_argument("--release", action="store_true", help="also release it through the exchange")
     quiz_command("report", "grades (CSV), item analysis, mastery per objective and plots for a quiz")
+    completion_parser = quiz_command(
+        "completion", "the cohort's completion record (CSV) and a certificate for each trainee who passed", quiz=False)
+    completion_parser.add_argument("--cohort", default="cohort", help="a name for this cohort, e.g. 2027-spring")
+    completion_parser.add_argument("--no-pdf", action="store_true", help="certificates as HTML only")
     demo_parser = quiz_command("demo", "make a fictional class that has submitted every quiz (try the workflow)",
                                quiz=False)
     demo_parser.add_argument("--trainees", type=int, default=36)
@@ -154,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         install_kernelspec()
         return 0
     from .grading import instructor
+    from .grading.completion import completion_command
 
     course = Path(args.course).resolve()
     handlers = {
@@ -165,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         "feedback": lambda: instructor.feedback_command(course, args.quiz, args.release),
         "report": lambda: instructor.report_command(course, args.quiz),
         "demo": lambda: instructor.demo_command(course, args.trainees, args.seed),
+        "completion": lambda: completion_command(course, args.cohort, not args.no_pdf),
     }
     return handlers[command]()
 
