@@ -1,8 +1,11 @@
-"""The anatomy notebook's body map: the course's regions drawn as SVG, a panel per region with its muscles and what the
-hospital adds there, a region list linked to the panels, and a muscle self-check made from the data.
+"""The anatomy notebook's body map: the course's regions on an anatomical outline, front and back (``body_outline``,
+``data/body_map.yaml``), a panel per region with its muscles and what the hospital adds there, a region list linked to
+the panels, and a muscle self-check made from the data.
 
-The map is plain SVG and a few lines of JavaScript, so it works the same in JupyterLab and in the static book, by
-mouse and by keyboard; the region explorer beside it is an ipywidgets control linked in the browser.
+The map is plain SVG and a few lines of JavaScript, so it works the same in JupyterLab, JupyterLite and the static
+book, by mouse and by keyboard: each region is a button (Tab, then Enter or Space), and pointing at a shape or moving
+to a region names it and its muscle group under the map. The region explorer beside it is an ipywidgets control
+linked in the browser.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import random
 import uuid
 
 from ..topics.anatomy import base_region_keys, label, muscles, muscles_in, regions, sites_in, source_label
+from .body_outline import CREDIT, knee_shapes, outline, polygon, shape_title, shapes_by_region, silhouette_filter
 from .widgets import linked_views, show_quiz
 
 
@@ -36,58 +40,36 @@ def region_panel_html(region_key: str, hidden: bool = False) -> str:
     )
 
 
-# Shapes of the map, in a 200 x 430 box per view. In the front view the patient's right is on the viewer's left.
-_CENTRE = {
-    "head": ("ellipse", 100, 34, 24, 30), "neck": ("rect", 88, 62, 24, 18), "chest": ("rect", 72, 82, 56, 58),
-    "abdomen": ("rect", 74, 140, 52, 55), "upper_back": ("rect", 72, 82, 56, 58),
-    "lower_back": ("rect", 74, 140, 52, 52), "sacrum": ("polygon", "86,192 114,192 100,222"),
-    "face": ("ellipse", 100, 40, 15, 19),
-}
-_SIDED = {  # drawn on the viewer's left; mirrored for the other side
-    "shoulder": ("ellipse", 60, 92, 15, 13), "axilla": ("ellipse", 71, 118, 5, 10),
-    "upper_arm": ("rect", 42, 104, 18, 56), "forearm": ("rect", 36, 162, 16, 56), "hand": ("ellipse", 42, 232, 9, 13),
-    "hip": ("rect", 72, 194, 26, 26), "groin": ("polygon", "92,200 99,200 99,222"),
-    "thigh": ("rect", 74, 222, 24, 82), "calf": ("rect", 77, 306, 19, 82), "foot": ("ellipse", 86, 398, 11, 9),
-}
+# The views are drawn at the same height on the page, so that head and feet line up although the two views' boxes
+# differ (body_map.yaml); the width follows from each box.
+VIEW_HEIGHT = 520
 
 
-def _shape(spec, mirror: bool) -> str:
-    kind, *values = spec
-    if kind == "polygon":
-        points = values[0]
-        if mirror:
-            points = " ".join(f"{200 - int(x)},{y}" for x, y in (p.split(",") for p in points.split()))
-        return f'<polygon points="{points}"'
-    if kind == "ellipse":
-        cx, cy, rx, ry = values
-        return f'<ellipse cx="{200 - cx if mirror else cx}" cy="{cy}" rx="{rx}" ry="{ry}"'
-    x, y, w, h = values
-    return f'<rect x="{200 - x - w if mirror else x}" y="{y}" width="{w}" height="{h}" rx="4"'
+def view_size(view: str) -> tuple[int, int]:
+    """(width, height) in CSS pixels of a view of the outline."""
+    _, _, width, height = (float(v) for v in outline()[view]["view_box"].split())
+    return round(VIEW_HEIGHT * width / height), VIEW_HEIGHT
 
 
-def _view_svg(view: str) -> str:
-    shapes = []
-    for key, spec in _CENTRE.items():
-        if view in regions()[key].views:
-            shapes.append((key, _shape(spec, mirror=False)))
-    # Front: the patient's right side is on the viewer's left. Back: the patient's left is on the viewer's left.
-    viewer_left = "right" if view == "front" else "left"
-    viewer_right = "left" if view == "front" else "right"
-    for base, spec in _SIDED.items():
-        for side, mirror in ((viewer_left, False), (viewer_right, True)):
-            key = f"{side}_{base}"
-            if view in regions()[key].views:
-                shapes.append((key, _shape(spec, mirror)))
-    body = "".join(
-        f'{shape} class="body-region" data-region="{key}" tabindex="0" role="button" aria-pressed="false" '
-        f'aria-label="{html.escape(regions()[key].label)}"><title>{html.escape(regions()[key].label)}</title>'
-        f'</{shape.split()[0][1:]}>'
-        for key, shape in shapes
+def _view_svg(view: str, uid: str) -> str:
+    """One view of the map: each region a focusable button made of its polygons, each polygon named on hover."""
+    esc = html.escape
+    skin = f"{uid}-{view}-skin"
+    groups = "".join(
+        f'<g class="body-region" data-region="{key}" tabindex="0" role="button" aria-pressed="false" '
+        f'aria-label="{esc(regions()[key].label)}">'
+        + "".join(polygon(s, shape_title(s), ' class="muscle"' if s.muscle else ' class="skin-part"') for s in shapes)
+        + "</g>"
+        for key, shapes in shapes_by_region(view).items()
     )
+    width, height = view_size(view)
     return (
-        f'<figure class="body-map-view"><svg viewBox="0 0 200 430" width="200" height="430" role="group" '
-        f'aria-label="Body map, {view} view">{body}</svg>'
-        f'<figcaption>{view.capitalize()} view</figcaption></figure>'
+        f'<figure class="body-map-view"><svg xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="{outline()[view]["view_box"]}" '
+        f'width="{width}" height="{height}" role="group" aria-label="Body map, {view} view">'
+        f'<defs>{silhouette_filter(skin)}</defs><g filter="url(#{skin})">{knee_shapes(view)}{groups}</g></svg>'
+        f"<figcaption>{view.capitalize()} view: the patient's {'right' if view == 'front' else 'left'} side is on "
+        "your left</figcaption></figure>"
     )
 
 
@@ -95,6 +77,7 @@ _MAP_SCRIPT = """
 (function () {
   var map = document.getElementById("%(uid)s");
   if (!map) return;
+  var pointer = map.querySelector(".map-pointer");
   function choose(key) {
     map.querySelectorAll(".body-region").forEach(function (r) {
       var on = r.getAttribute("data-region") === key;
@@ -105,22 +88,40 @@ _MAP_SCRIPT = """
       p.hidden = p.getAttribute("data-region") !== key;
     });
   }
+  function name(r, shape) {
+    if (shape && shape.querySelector("title")) return shape.querySelector("title").textContent;
+    var muscles = [];
+    r.querySelectorAll("[data-muscle]").forEach(function (s) {
+      var m = s.getAttribute("data-muscle");
+      if (muscles.indexOf(m) < 0) muscles.push(m);
+    });
+    return r.getAttribute("aria-label") + (muscles.length ? ": " + muscles.join(", ") : "");
+  }
   map.querySelectorAll(".body-region").forEach(function (r) {
     r.addEventListener("click", function () { choose(r.getAttribute("data-region")); });
     r.addEventListener("keydown", function (e) {
       if (e.key === "Enter" || e.key === " ") { e.preventDefault(); choose(r.getAttribute("data-region")); }
     });
+    r.addEventListener("focus", function () { pointer.textContent = name(r); });
+    r.addEventListener("mouseover", function (e) { pointer.textContent = name(r, e.target.closest("polygon")); });
   });
 })();
 """
 
 _MAP_STYLE = """
-#%(uid)s .views { display: flex; gap: 1.5em; flex-wrap: wrap; }
+#%(uid)s .views { display: flex; gap: 1.5em; flex-wrap: wrap; align-items: flex-start; }
 #%(uid)s .body-map-view { margin: 0; text-align: center; }
-#%(uid)s .body-region { fill: #dbe7f3; stroke: #1f4e79; stroke-width: 1.2; cursor: pointer; }
-#%(uid)s .body-region:hover { fill: #b7d0ea; }
-#%(uid)s .body-region:focus { outline: none; stroke: #000; stroke-width: 3; }
-#%(uid)s .body-region.selected { fill: #1f4e79; }
+#%(uid)s .body-map-view svg { max-width: 100%%; height: auto; background: #fff; border-radius: 6px; }
+#%(uid)s .body-region polygon { stroke: #6b3a2c; stroke-width: 0.35; stroke-linejoin: round; cursor: pointer; }
+#%(uid)s .body-region .muscle { fill: #e4a796; }
+#%(uid)s .body-region .skin-part { fill: #f0d2ba; }
+#%(uid)s .outline-only { fill: #f0d2ba; stroke: #a88068; stroke-width: 0.3; pointer-events: none; }
+#%(uid)s .body-region:hover polygon { fill: #9cc0e6; }
+#%(uid)s .body-region:focus { outline: none; }
+#%(uid)s .body-region:focus polygon { stroke: #000; stroke-width: 1.1; }
+#%(uid)s .body-region.selected polygon { fill: #1f4e79; stroke: #0b2239; }
+#%(uid)s .map-pointer { min-height: 1.5em; margin: 0.25em 0; font-weight: 600; }
+#%(uid)s .map-credit { font-size: 0.85em; margin: 0.25em 0; }
 #%(uid)s .panels { border: 1px solid #1f4e79; padding: 0.5em 1em; margin-top: 0.5em; }
 #%(uid)s .source { font-size: 0.9em; color: #333; }
 """
@@ -128,18 +129,20 @@ _MAP_STYLE = """
 
 def body_map_html(selected: str = "chest") -> str:
     """The body map, front and back: pick a region by mouse or keyboard (Tab, then Enter or Space) to see its muscles
-    and what the hospital adds there. Plain HTML, SVG and JavaScript: no kernel is needed to use it."""
+    and what the hospital adds there; pointing at a shape names its region and muscle. Plain HTML, SVG and
+    JavaScript: no kernel is needed to use it."""
     uid = f"body-map-{uuid.uuid4().hex[:8]}"
     drawn = [k for k, r in regions().items() if not r.parts]
-    panels = "".join(
-        region_panel_html(key, hidden=key != selected)
-        for key in drawn
-    )
+    panels = "".join(region_panel_html(key, hidden=key != selected) for key in drawn)
+    views = "".join(_view_svg(view, uid) for view in ("front", "back"))
+    start = f'class="body-region" data-region="{selected}" tabindex="0" role="button" aria-pressed="false"'
+    views = views.replace(start, start.replace("body-region", "body-region selected").replace('"false"', '"true"'))
     return (
         f'<style>{_MAP_STYLE % {"uid": uid}}</style>'
         f'<div class="body-map" id="{uid}">'
         f'<p>Choose a region with the mouse, or with the keyboard: <kbd>Tab</kbd> to a region, then <kbd>Enter</kbd>.</p>'
-        f'<div class="views">{_view_svg("front")}{_view_svg("back")}</div>'
+        f'<div class="views">{views}</div>'
+        f'<p class="map-pointer" aria-hidden="true"></p><p class="map-credit">{html.escape(CREDIT)}</p>'
         f'<div class="panels" aria-live="polite">{panels}</div></div>'
         f"<script>{_MAP_SCRIPT % {'uid': uid}}</script>"
     )

@@ -10,6 +10,7 @@ from ..topics.anatomy import regions
 from ..topics.data_files import parse_yaml
 from ..topics.plan_feedback import compare_plans
 from ..topics.precautions import SessionPlan, cap_word, plan_session, rule_book
+from .plan_map import plan_map_defs, plan_map_html
 from .widgets import linked_views
 
 FINDING_WORDS = {
@@ -91,10 +92,10 @@ def chart_html(chart: dict) -> str:
             f"<p>{html.escape(chart.get('story', ''))}</p><ul>{findings}</ul></div>")
 
 
-def plan_html(plan: SessionPlan) -> str:
+def plan_html(plan: SessionPlan, map_ids: str | None = None) -> str:
+    """The plan in words, with its sites on the plan map (``map_ids``: the page's plan_map_defs, if already there)."""
     esc = html.escape
-    sites = "".join(f"<li>{esc(_place(region))}: {cap_word(plan.cap(region))}</li>" for region in sorted(plan.sites)
-                    ) or "<li>No region needs less than the session's level.</li>"
+    sites = plan_map_html(plan.sites, plan.max_pressure, ids=map_ids)
     positions = ", ".join(p.replace("_", "-") for p in sorted(plan.avoid_positions)) or "none"
     where = " Work where the patient lies, as staff positioned them." if plan.works_where_the_patient_lies() else ""
     joints = ", ".join(_place(r) for r in sorted(plan.no_joint_movement)) or "no limit beyond the sites"
@@ -114,17 +115,19 @@ def plan_html(plan: SessionPlan) -> str:
         f"<p><strong>Pressure:</strong> level {plan.max_pressure} at most. <strong>Positions to avoid:</strong> "
         f"{positions}.{where} <strong>No joint movement:</strong> {esc(joints)}. <strong>Check with the care team "
         f"first:</strong> {'yes' if plan.consult_care_team else 'no'}. {' '.join(extras)}</p>"
-        f"<p><strong>Sites</strong></p><ul>{sites}</ul><p><strong>Why</strong></p><ul>{reasons}</ul></div>"
+        f"{sites}<p><strong>Why</strong></p><ul>{reasons}</ul></div>"
     )
 
 
 def case_book_html(folder: str | Path = "charts") -> str:
-    """Every teaching chart with the planner's plan, open to read in the static book."""
+    """Every teaching chart with the planner's plan and its plan map, open to read in the static book."""
+    map_ids, map_defs = plan_map_defs()  # the maps' shapes, once for the page
     cases = []
     for name, chart in load_teaching_charts(folder):
         cases.append(f"<details class='case'><summary><strong>{html.escape(chart.get('title', name))}</strong></summary>"
-                     f"{chart_html(chart)}<p><em>The planner's plan</em></p>{plan_html(plan_session(chart))}</details>")
-    return "".join(cases)
+                     f"{chart_html(chart)}<p><em>The planner's plan</em></p>"
+                     f"{plan_html(plan_session(chart), map_ids)}</details>")
+    return map_defs + "".join(cases)
 
 
 def feedback_html(trainee: dict, plan: SessionPlan) -> str:
