@@ -103,3 +103,11 @@ def test_every_figure_file_is_used_by_some_chapter():
 def test_every_credits_entry_names_a_file_that_exists():
     missing = [name for name in credits_rows() if not (FIGURES / name).is_file()]
     assert not missing, f"CREDITS.md lists files that do not exist: {missing}"
+
+
+def test_the_book_has_at_least_thirty_figures_and_every_numbered_chapter_has_one():
+    from massage_course.grading.quiz_bank import chapters
+
+    assert len({Path(path).name for _, path, _, _ in DIRECTIVES}) >= 30
+    with_figure = {chapter.stem for chapter, _, _, _ in DIRECTIVES}
+    assert set(chapters()) - with_figure == set(), "numbered chapters without a figure"
