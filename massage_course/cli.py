@@ -54,6 +54,9 @@ def parser() -> argparse.ArgumentParser:
         "completion", "the cohort's completion record (CSV) and a certificate for each trainee who passed", quiz=False)
     completion_parser.add_argument("--cohort", default="cohort", help="a name for this cohort, e.g. 2027-spring")
     completion_parser.add_argument("--no-pdf", action="store_true", help="certificates as HTML only")
+    evaluations_parser = quiz_command(
+        "evaluations", "export the cohort's anonymous course evaluations (CSV and a summary)", quiz=False)
+    evaluations_parser.add_argument("--cohort", default="cohort", help="a name for this cohort, e.g. 2027-spring")
     demo_parser = quiz_command("demo", "make a fictional class that has submitted every quiz (try the workflow)",
                                quiz=False)
     demo_parser.add_argument("--trainees", type=int, default=36)
@@ -159,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from .grading import instructor
     from .grading.completion import completion_command
+    from .grading.evaluations import evaluations_command
 
     course = Path(args.course).resolve()
     handlers = {
@@ -171,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "report": lambda: instructor.report_command(course, args.quiz),
         "demo": lambda: instructor.demo_command(course, args.trainees, args.seed),
         "completion": lambda: completion_command(course, args.cohort, not args.no_pdf),
+        "evaluations": lambda: evaluations_command(course, args.cohort),
     }
     return handlers[command]()
 

@@ -43,6 +43,7 @@ from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from nbgrader.utils import ignore_patterns, parse_utc
 
 from ..paths import COURSE_ROOT
+from ..topics.course_evaluation import DROP_BOX
 from .feedback import is_course_page
 from .quiz_bank import bank_folder, load_quiz
 from .trainee_text import without_controls
@@ -172,40 +173,6 @@ class OwnerCheckedCollect(ExchangeCollect):
                                      f"{limit})")
 
 
-class AttemptLedger:
-    """Every submission of one quiz the course has seen, per trainee, in time order: a JSON file in the course folder
-    (instructors only). Entries are only ever added, so deleting a submission from the exchange changes no count."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def read(self) -> dict[str, list[str]]:
-        try:
-            data = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return {}
-        return {name: [entry["submission"] for entry in sorted(entries, key=lambda e: e["time"])]
-                for name, entries in data.items()}
-
-    def add(self, submissions) -> dict[str, list[str]]:
-        """Add (trainee, submission folder, time) entries not yet counted; return each trainee's in time order."""
-        try:
-            data = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            data = {}
-        for name, folder, when in submissions:
-            entries = data.setdefault(name, [])
-            if folder not in {entry["submission"] for entry in entries}:
-                entries.append({"submission": folder, "time": when.isoformat()})
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".new")
-        temporary.write_text(json.dumps(data, indent=1, sort_keys=True))
-        os.replace(temporary, self.path)
-        return self.read()
-
-    def count(self, name: str) -> int:
-        return len(self.read().get(name, []))
-
     def copy_files(self):
         """nbgrader's copy, one trainee at a time: what stops one trainee's collect (a timestamp.txt already
         collected that holds no time, a copy that fails) is that trainee's refusal, not everyone's."""
@@ -259,6 +226,41 @@ class AttemptLedger:
             raise
 
 
+class AttemptLedger:
+    """Every submission of one quiz the course has seen, per trainee, in time order: a JSON file in the course folder
+    (instructors only). Entries are only ever added, so deleting a submission from the exchange changes no count."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def read(self) -> dict[str, list[str]]:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+        return {name: [entry["submission"] for entry in sorted(entries, key=lambda e: e["time"])]
+                for name, entries in data.items()}
+
+    def add(self, submissions) -> dict[str, list[str]]:
+        """Add (trainee, submission folder, time) entries not yet counted; return each trainee's in time order."""
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            data = {}
+        for name, folder, when in submissions:
+            entries = data.setdefault(name, [])
+            if folder not in {entry["submission"] for entry in entries}:
+                entries.append({"submission": folder, "time": when.isoformat()})
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(self.path.name + ".new")
+        temporary.write_text(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(temporary, self.path)
+        return self.read()
+
+    def count(self, name: str) -> int:
+        return len(self.read().get(name, []))
+
+
 class CourseFeedbackRelease(ExchangeReleaseFeedback):
     """nbgrader's release_feedback (the formgrader's Release Feedback buttons, ``nbgrader release_feedback`` and the
     course's ``feedback --release``) that hands trainees the course's own pages only (feedback.py). nbgrader's
@@ -287,4 +289,5 @@ def prepare_exchange() -> Path:
     exchange.mkdir(parents=True, exist_ok=True)
     if exchange.stat().st_uid == os.geteuid():  # the course hub's shared exchange is root's, set up by hub/machine.py
         exchange.chmod(0o777)
+        (exchange / DROP_BOX).mkdir(mode=0o700, exist_ok=True)  # the evaluation drop box (the hub makes its own)
     return exchange

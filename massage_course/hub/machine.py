@@ -34,6 +34,7 @@ from pathlib import Path
 from ..grading.quiz_bank import BANKS_SETTING, bank_folder, load_quizzes
 from ..grading.quiz_notebook import write_source
 from ..paths import BUILD_HTML, COURSE_ROOT, PROJECT_ROOT, STATE
+from ..topics.course_evaluation import DROP_BOX
 from ..topics.data_files import CourseDataError, parse_yaml
 from .local_lab import free_port, write_if_changed, write_lab_guard, write_trainee_switches
 
@@ -222,6 +223,14 @@ def prepare_course(site: Site, roster: Roster) -> None:
     # made now so that no trainee can create it first.
     site.exchange.mkdir(exist_ok=True)
     site.exchange.chmod(0o1777)
+    # the course evaluations' drop box: trainees may add files but not list or read them (their random names cannot be
+    # guessed, so no one can delete another's); instructors read and clear it (setgid: files are the group's)
+    box = site.exchange / DROP_BOX
+    if box.is_symlink() or (box.exists() and (not box.is_dir() or box.stat().st_uid != 0)):
+        raise HubError(f"{box} is not the course's own folder (someone else made it): move it away, then start again")
+    box.mkdir(exist_ok=True)
+    os.chown(box, 0, grp.getgrnam(INSTRUCTOR_GROUP).gr_gid)
+    box.chmod(0o2773)
     course_exchange = site.exchange / COURSE_ID
     course_exchange.mkdir(exist_ok=True)
     os.chown(course_exchange, pwd.getpwnam(owner).pw_uid, grp.getgrnam(INSTRUCTOR_GROUP).gr_gid)
