@@ -20,6 +20,10 @@ BIB_KEY = re.compile(r"@\w+\{([^,\s]+),")
 NOT_LESSONS = {"intro", "trainee-guide", "instructor-guide", "glossary", "bibliography"}
 # Where references.bib differs from the checked entry: the fields corrected or added, and where they were read.
 AMENDED = {
+    "ahrq_falls_tool3b": ({"year", "verification"}, "the toolkit's title page (AHRQ Publication No. 13-0015-EF, January 2013), read "
+                                    "2026-12-07"),
+    "cdc_ic_basics": ({"year", "verification"}, "the page's 'Last Reviewed: January 5, 2016', read 2026-12-07"),
+    "cancercouncil_spread": ({"urldate", "verification"}, "the complete, undated page, read 2026-12-07"),
     "day1987": ({"author"}, "first author 'JA Day et al' as cited by Tracy Walton, 'Massage, endorphins and sacred "
                             "cows' (tracywalton.com); the bibliography style needs an author"),
     "mayo2023": ({"url"}, "the page's address, read 2026-12-07 (Mayo Clinic, tests and procedures)"),
