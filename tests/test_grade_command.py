@@ -18,6 +18,8 @@ from .conftest import QUIZ, copy_course, fill_quiz, quiz_key, wrong_key
 CORRECT = quiz_key()
 WRONG = wrong_key()
 NOTEBOOK = f"{QUIZ}.ipynb"
+MC = len(quiz_key())  # multiple-choice items, 1 point each (read from the bank: banks grow)
+MAX = MC + 3  # and one written answer of 3 points
 
 
 def released(root):
@@ -114,7 +116,7 @@ def outputs_of(root, student, grade_id):
 
 def test_good_submissions_are_graded_exactly(graded):
     _, results, _ = graded
-    assert (results["ana"].status, results["ana"].score, results["ana"].max_score) == ("needs_manual_grading", 12, 15)
+    assert (results["ana"].status, results["ana"].score, results["ana"].max_score) == ("needs_manual_grading", MC, MAX)
     assert (results["ben"].status, results["ben"].score) == ("needs_manual_grading", 0)
     assert results["ana"].problems == [] and results["ben"].problems == []
 
@@ -138,20 +140,20 @@ def test_broken_and_tampered_submissions_fail_with_a_reason_and_no_score(graded,
 
 def test_a_deleted_check_cell_is_restored_and_graded(graded):
     _, results, _ = graded
-    assert results["fay"].status == "needs_manual_grading" and results["fay"].score == 12
+    assert results["fay"].status == "needs_manual_grading" and results["fay"].score == MC
     assert any("'q03-check' was restored" in p for p in results["fay"].problems)
 
 
 def test_a_cell_that_never_finishes_costs_that_item_only(graded):
     _, results, _ = graded
-    assert results["hal"].status == "needs_manual_grading" and results["hal"].score == 11
+    assert results["hal"].status == "needs_manual_grading" and results["hal"].score == MC - 1
 
 
 def test_a_loop_that_cannot_be_interrupted_fails_that_trainee_only_with_a_reason(graded):
     _, results, _ = graded
     assert results["ivy"].status == "failed" and results["ivy"].score is None
     assert any("could not be interrupted" in p for p in results["ivy"].problems), results["ivy"].problems
-    assert results["ana"].score == 12  # graded in the same run
+    assert results["ana"].score == MC  # graded in the same run
 
 
 def test_trainee_code_cannot_read_the_key_the_gradebook_or_other_trainees_work(graded):
@@ -169,14 +171,14 @@ def test_trainee_code_cannot_damage_the_gradebook_the_key_or_other_trainees_work
     assert "WRITTEN:" in outputs_of(root, "lee", "q01-answer")
     assert all(path.read_bytes() == content for path, content in snapshot.items())
     assert (root / "gradebook.db").read_bytes()[:16] == b"SQLite format 3\x00"
-    assert results["lee"].score == 0 and results["ana"].score == 12
+    assert results["lee"].score == 0 and results["ana"].score == MC
 
 
 def test_a_patched_check_is_caught_by_reading_the_answer_lines(graded):
     root, results, _ = graded
-    assert results["max"].score == 0, results["max"].problems  # nbgrader alone gave 12 for 12 wrong answers
+    assert results["max"].score == 0, results["max"].problems  # nbgrader alone gave full marks for all-wrong answers
     flagged = [p for p in results["max"].problems if "tampered" in p]
-    assert len(flagged) == 12 and flagged[0].startswith("question 1:")
+    assert len(flagged) == MC and flagged[0].startswith("question 1:")
     with course_api(root).gradebook as gradebook:
         assert gradebook.find_submission(QUIZ, "max").score == 0
 

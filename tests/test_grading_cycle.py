@@ -24,7 +24,7 @@ PARTLY = {**WRONG, ITEMS[0]: f'answer = "{CORRECT[ITEMS[0]].upper()} "', ITEMS[1
 # A str subclass that claims to equal anything must not pass a hidden test.
 CHEAT_CLASS = 'class Anything(str):\n    def __eq__(self, other):\n        return True\n    __hash__ = str.__hash__\n'
 WRITTEN = "I would check the chart and ask the nurse before the session, and stay gentle whatever the patient asks."
-POINTS = 15.0  # 12 items of 1 point and a written answer of 3
+POINTS = float(len(CORRECT) + 3)  # the multiple-choice items, 1 point each, and a written answer of 3
 
 
 def notebook_path(root: Path, kind: str, student: str | None = None) -> Path:
@@ -82,7 +82,7 @@ def test_release_keeps_one_clear_answer_line_per_item(graded_course):
     root, _ = graded_course
     nb = nbformat.read(notebook_path(root, "release"), as_version=4)
     answer_cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("-answer")]
-    assert len(answer_cells) == len(CORRECT) == 12
+    assert len(answer_cells) == len(CORRECT) >= 12
     for cell in answer_cells:
         assert cell.source.splitlines()[0].startswith('answer = ""'), cell.source
 
@@ -123,7 +123,7 @@ def test_the_check_cells_hold_the_key_only_as_digests(graded_course):
     root, _ = graded_course
     source = nbformat.read(notebook_path(root, "source"), as_version=4)
     checks = [c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("-check")]
-    assert len(checks) == 12
+    assert len(checks) == len(CORRECT)
     for item, text in zip(ITEMS, checks):
         hidden = text.split("### BEGIN HIDDEN TESTS")[1]
         assert f'"{CORRECT[item]}"' not in hidden and "==" not in hidden
@@ -140,7 +140,7 @@ def test_feedback_shows_scores_but_no_hidden_test_or_traceback(graded_course):
         assert "most recent call last" not in text and "Cell In[" not in text
     wrong = visible_text(notebook_path(root, "feedback", "wrong").with_suffix(".html").read_text())
     assert "AssertionError: That is not the best answer" in wrong
-    assert "Score: 0.0 / 15.0" in wrong
+    assert f"Score: 0.0 / {POINTS}" in wrong
 
 
 def test_export_csv_has_every_trainee_with_exact_scores(graded_course):
@@ -151,6 +151,6 @@ def test_export_csv_has_every_trainee_with_exact_scores(graded_course):
     )
     rows = {row["student_id"]: row for row in csv.DictReader(out.open())}
     assert {s: float(r["score"]) for s, r in rows.items()} == {
-        "correct": 12.0, "wrong": 0.0, "blank": 0.0, "partly": 2.0, "cheater": 0.0,
+        "correct": float(len(CORRECT)), "wrong": 0.0, "blank": 0.0, "partly": 2.0, "cheater": 0.0,
     }
     assert {float(r["max_score"]) for r in rows.values()} == {POINTS}

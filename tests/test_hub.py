@@ -277,9 +277,13 @@ def test_the_cohort_is_graded_exactly_in_the_postgresql_gradebook(graded):
     the_hub, graded_output, feedback_output, scores = graded
     assert "EXIT 0" in graded_output, graded_output  # nothing failed (written answers wait for hand grading)
     assert "3 needs_manual_grading" in graded_output, graded_output
-    for trainee, autograded in ((TRAINEES[0], "12 / 15"), (TRAINEES[1], "0 / 15"), (TRAINEES[2], "6 / 15")):
+    mc, top = len(CORRECT), len(CORRECT) + 3  # the multiple-choice items, and a written answer of 3 points
+    half = sum(HALF[item] == CORRECT[item] for item in CORRECT)
+    for trainee, autograded in ((TRAINEES[0], f"{mc} / {top}"), (TRAINEES[1], f"0 / {top}"),
+                                (TRAINEES[2], f"{half} / {top}")):
         assert f"{trainee} │ needs_manual_grading │ {autograded}" in graded_output, graded_output
-    assert scores == {t: expected_score(t) for t in TRAINEES} == {TRAINEES[0]: 15, TRAINEES[1]: 1, TRAINEES[2]: 8}
+    assert scores == {t: expected_score(t) for t in TRAINEES} == {TRAINEES[0]: mc + 3, TRAINEES[1]: 1,
+                                                                   TRAINEES[2]: half + 2}
     assert not (the_hub.state / "course" / "gradebook.db").exists()  # PostgreSQL, not the SQLite default
     assert "Released feedback for 3 trainee(s)" in feedback_output, feedback_output
 
