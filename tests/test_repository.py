@@ -47,3 +47,25 @@ def test_course_sources_are_not_ignored():
                  "lite/jupyter-lite.json", "lite/wheels.txt", "deploy/hub/roster.example.yaml",
                  "deploy/hub/package-lock.json"]:
         assert git("check-ignore", "--no-index", "-q", path).returncode == 1, path
+
+
+def test_the_package_builds_without_a_licence_deprecation_banner_and_states_its_licences(tmp_path):
+    """Issue 21, item 7: setuptools printed a licence deprecation banner three times during setup."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", source)
+    shutil.copytree(PROJECT_ROOT / "massage_course", source / "massage_course",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "--no-deps",
+                             "--no-build-isolation", "-w", str(tmp_path / "out"), str(source)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "license" not in (result.stdout + result.stderr).lower(), (result.stdout + result.stderr)[-2000:]
+    (wheel,) = (tmp_path / "out").glob("*.whl")
+    metadata = next(name for name in zipfile.ZipFile(wheel).namelist() if name.endswith("METADATA"))
+    assert "License-Expression: CC-BY-4.0 AND MIT" in zipfile.ZipFile(wheel).read(metadata).decode()
