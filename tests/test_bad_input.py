@@ -279,7 +279,7 @@ def test_a_graded_notebook_the_cross_check_cannot_read_is_flagged_and_credited_n
                 graded.write_text(text)
 
     results = {r.student: r for r in grade_quiz(QUIZ, root, workers=1, progress=after_each_trainee)}
-    assert results["cora"].status == "needs_manual_grading" and results["cora"].score == 12  # graded as usual
+    assert results["cora"].status == "needs_manual_grading" and results["cora"].score == len(quiz_key())  # graded as usual
     with course_api(root).gradebook as gradebook:
         for student in damage:
             assert results[student].status == "failed" and results[student].score is None, results[student]

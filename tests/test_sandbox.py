@@ -19,6 +19,7 @@ from massage_course.grading.nbgrader_api import course_api
 from .conftest import QUIZ, copy_course, fill_quiz, quiz_key
 
 CORRECT = quiz_key()
+MC = len(CORRECT)  # multiple-choice items of 1 point (the written answer adds 3)
 NOTEBOOK = f"{QUIZ}.ipynb"
 SECRET = "postgresql+psycopg2://instructor:s3cret-in-the-grader@127.0.0.1/gradebook"
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the attacks on root privileges need the grader to be root "
@@ -124,14 +125,14 @@ def attacked(tmp_path_factory):
 
 def test_an_honest_submission_graded_beside_the_attacks_gets_its_full_score(attacked):
     _, results, _ = attacked
-    assert (results["ana"].status, results["ana"].score, results["ana"].problems) == ("needs_manual_grading", 12, [])
+    assert (results["ana"].status, results["ana"].score, results["ana"].problems) == ("needs_manual_grading", MC, [])
 
 
 def test_trainee_code_cannot_connect_to_a_port_open_on_the_grading_machine(attacked):
     root, results, reached = attacked
     assert "REFUSED" in printed(root, "net"), printed(root, "net")
     assert not reached  # the host's listener never saw a connection
-    assert results["net"].score == 12  # graded normally otherwise
+    assert results["net"].score == MC  # graded normally otherwise
 
 
 def test_no_environment_the_kernel_can_read_holds_the_graders_secrets(attacked):
@@ -162,7 +163,7 @@ def test_the_kernel_holds_none_of_the_graders_open_files(attacked):
 def test_a_submission_that_allocates_6_gb_scores_0_and_is_flagged_with_the_memory_cap(attacked):
     _, results, _ = attacked
     hog = results["hog"]
-    assert (hog.status, hog.score, hog.max_score) == ("needs_manual_grading", 0, 15), hog
+    assert (hog.status, hog.score, hog.max_score) == ("needs_manual_grading", 0, MC + 3), hog
     assert any("memory cap (2 GiB, MASSAGE_COURSE_MEMORY_CAP)" in p and "scored 0" in p for p in hog.problems), hog
 
 
@@ -211,7 +212,7 @@ def test_a_submission_that_computes_past_the_cpu_cap_scores_0_and_is_flagged(tim
     spin = timed["spin"]
     assert (spin.status, spin.score) == ("needs_manual_grading", 0), spin
     assert any("CPU-time cap (3 s, MASSAGE_COURSE_CPU_SECONDS)" in p for p in spin.problems), spin
-    assert timed["ana"].score == 12
+    assert timed["ana"].score == MC
 
 
 def test_a_submission_that_runs_past_the_wall_time_cap_scores_0_and_is_flagged(timed):
@@ -253,4 +254,4 @@ def test_grade_without_the_sandbox_only_when_the_instructor_takes_the_risk_and_w
     assert result.returncode == 0, result.stdout + result.stderr
     assert "grading WITHOUT the sandbox" in result.stderr
     with course_api(small_course).gradebook as gradebook:
-        assert gradebook.find_submission(QUIZ, "ana").score == 12
+        assert gradebook.find_submission(QUIZ, "ana").score == MC
