@@ -12,6 +12,7 @@ import yaml
 
 from massage_course.lessons.self_check import load_self_check
 from massage_course.paths import PROJECT_ROOT
+from massage_course.site.notebook_references import cited_keys as notebook_sources
 
 SHARED_BIB = PROJECT_ROOT.parent / "shared" / "sources" / "verified.bib"
 CITE = re.compile(r"\{(?:foot)?cite(?::[a-z]+)?\}`([^`]+)`")
@@ -40,7 +41,7 @@ AMENDED = {
     "massagemag_gentle": ({"author"}, "the publisher as author, as the page shows no person"),
     "msu_cancerpain": ({"author"}, "the publisher as author, as the page shows no person"),
     "breast360_lymphedema": ({"author"}, "the publisher as author, as the page shows no person"),
-    "li2021": ({"note"}, "an authoring note about the seed list removed from `note`"),
+    "li2021": ({"note", "verification"}, "an authoring note about the seed list moved from `note` to `verification`"),
 }
 
 
@@ -71,7 +72,10 @@ def lessons() -> list[Path]:
 
 
 def cited_keys() -> set[str]:
-    return {key.strip() for page in toc_pages() for group in CITE.findall(page_text(page)) for key in group.split(",")}
+    """Keys cited with MyST roles in the book's pages, and those the notebooks cite in plain text (their References
+    cell keeps the keys: massage_course/site/notebook_references.py)."""
+    roles = {key.strip() for page in toc_pages() for group in CITE.findall(page_text(page)) for key in group.split(",")}
+    return roles | {key for page in toc_pages() if page.suffix == ".ipynb" for key in notebook_sources(page)}
 
 
 def bib_entries(path: Path) -> dict[str, str]:
@@ -145,7 +149,7 @@ def test_interactive_page_has_objectives_a_self_check_and_references(page):
     text = page_text(page)
     assert re.search(r"learning objectives", text, re.I)
     assert re.search(r"^#+ Check yourself", text, re.M)
-    assert "footbibliography" in text.split("## References")[-1]
+    assert notebook_sources(page), "no References cell (notebook_references.py writes it)"
 
 
 def glossary_terms() -> list[str]:

@@ -19,7 +19,7 @@ import yaml
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from massage_course.hub.local_lab import INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS
+from massage_course.hub.local_lab import INSTRUCTOR_SERVER_EXTENSIONS, TRAINEE_LAB_PLUGINS_OFF
 
 ROOT = Path(__file__).resolve().parent.parent
 VALUES = ROOT / "deploy" / "kubernetes" / "values.yaml"
@@ -290,7 +290,7 @@ def test_trainees_jupyter_config_switches_off_the_instructor_parts(values):
     assert server["mountPath"] == f"{config_path}/jupyter_server_config.json"
     assert server["data"] == {"ServerApp": {"jpserver_extensions": dict.fromkeys(INSTRUCTOR_SERVER_EXTENSIONS, False)}}
     assert page["mountPath"] == f"{config_path}/labconfig/page_config.json"
-    assert page["data"] == {"disabledExtensions": dict.fromkeys(INSTRUCTOR_LAB_PLUGINS, True)}
+    assert page["data"] == {"disabledExtensions": dict.fromkeys(TRAINEE_LAB_PLUGINS_OFF, True)}
     instructor_path = roles(values)["instructors"]["environment"]["JUPYTER_CONFIG_PATH"]
     assert instructor_path != config_path
     instructor_files = [f["mountPath"] for f in values["singleuser"]["extraFiles"].values()

@@ -13,7 +13,7 @@ import pytest
 from massage_course.grading.nbgrader_api import course_api
 from massage_course.hub import local_lab
 
-from .conftest import QUIZ, copy_course, fill_quiz
+from .conftest import QUIZ, copy_course, fill_quiz, outside
 from .test_lab import launch, stop, wait_until_up
 
 pytestmark = pytest.mark.browser
@@ -98,3 +98,31 @@ def test_the_formgrader_answers_with_a_policy_that_forbids_inline_script(formgra
         policy, body = response.headers.get("Content-Security-Policy", ""), response.read().decode()
     assert "script-src" in policy and "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";")[0]
     assert "<script>window.pwned" in body and "nonce" not in body
+
+
+def test_the_formgrader_page_starts_without_a_script_error_or_a_request_outside(formgrader, browser):
+    """nbgrader's page asks a CDN for MathJax 2, which the policy (and a hospital network) blocks; its script then
+    stopped at "MathJax is not defined" before the keyboard shortcuts were set up. The page must make no request
+    outside the JupyterLab it comes from, throw nothing, and finish starting (shortcuts on, first box focused)."""
+    lab, submission_id = formgrader
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        requests, uncaught, console = [], [], []
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("pageerror", lambda error: uncaught.append(str(error)))
+        page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
+        page.goto(lab.url(f"/formgrader/submissions/{submission_id}/"))
+        page.wait_for_load_state("load")
+        # (page.wait_for_function evaluates text as script, which the page's policy refuses: poll instead)
+        started = "Boolean(window.formgrader && window.formgrader.keyboard_manager && window.MathJax && MathJax.loaded)"
+        for _ in range(60):
+            if page.evaluate(started):
+                break
+            page.wait_for_timeout(250)
+        assert page.evaluate(started), "the formgrader's script did not finish starting"
+        assert uncaught == [], f"uncaught script errors in the formgrader: {uncaught}"
+        assert [text for text in console if "mathjax" in text.lower()] == [], console
+        assert outside(requests, lab.url("/")) == [], "requests outside the instructor's JupyterLab"
+    finally:
+        context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grp
 import json
 import os
+import pwd
 import runpy
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from massage_course.hub import machine as hub
-from massage_course.hub.local_lab import INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS
+from massage_course.hub.local_lab import INSTRUCTOR_SERVER_EXTENSIONS, TRAINEE_LAB_PLUGINS_OFF
 from massage_course.paths import PROJECT_ROOT
 
 
@@ -62,7 +63,7 @@ def test_trainees_settings_switch_off_the_instructor_tools_and_name_no_gradebook
     server = json.loads((trainee / "jupyter_server_config.json").read_text())["ServerApp"]["jpserver_extensions"]
     assert server == {name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}
     page = json.loads((trainee / "labconfig" / "page_config.json").read_text())["disabledExtensions"]
-    assert page == {name: True for name in INSTRUCTOR_LAB_PLUGINS}
+    assert page == {name: True for name in TRAINEE_LAB_PLUGINS_OFF}
     # what a trainee's nbgrader reads: the course id and the exchange, nothing of the course folder or the gradebook
     loaded = {}
     exec((trainee / "nbgrader_config.py").read_text(), {"c": _Recorder(loaded)})
@@ -238,3 +239,27 @@ def test_the_hubs_course_gets_the_private_banks_and_sources_written_from_them(ac
     assert sources == ["source/quiz-1-hospital/quiz-1-hospital.ipynb"]
     assert "# Private part 1:" in (site.course / sources[0]).read_text()
     assert read_as(SETUP_TRAINEE, [site.course / sources[0], site.course]) == []
+
+
+@needs_root
+def test_a_trainee_drops_an_evaluation_in_the_box_but_cannot_list_or_read_it_and_instructors_can(accounts, checkout):
+    """Issue 20: the anonymous evaluations' drop box, with real accounts."""
+    from massage_course.topics.course_evaluation import DROP_BOX
+
+    site = hub.Site(checkout / "state")
+    hub.prepare_course(site, accounts)
+    box = site.exchange / DROP_BOX
+    send = ("import sys\nfrom pathlib import Path\nfrom massage_course.lessons.evaluation_form import send\n"
+            "print(send({'objectives_met': 5, 'improve': 'More figures.'}, Path(sys.argv[1])))")
+    sent = subprocess.run(["runuser", "-u", SETUP_TRAINEE, "--", sys.executable, "-c", send, str(box)],
+                          capture_output=True, text=True, cwd="/")
+    assert sent.returncode == 0, sent.stderr
+    response = Path(sent.stdout.strip())
+    assert read_as(SETUP_TRAINEE, [box]) == []  # cannot list the box, so cannot find anyone's file
+    assert read_as(SETUP_INSTRUCTOR, [box, response]) == [str(box), str(response)]
+    # a box someone else made first is refused, not used
+    shutil.rmtree(box)
+    box.mkdir()
+    os.chown(box, pwd.getpwnam(SETUP_TRAINEE).pw_uid, 0)
+    with pytest.raises(hub.HubError, match="not the course's own folder"):
+        hub.prepare_course(site, accounts)

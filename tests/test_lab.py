@@ -4,6 +4,7 @@ the instructor's has (toolchain.md, nbgrader item 9)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -20,7 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from massage_course.hub.local_lab import addresses, free_port, start_jupyterlab
+from massage_course.hub.local_lab import NEWS_PLUGIN, addresses, free_port, start_jupyterlab
 from massage_course.lessons.session_planner import PlanExercise
 from massage_course.paths import PROJECT_ROOT
 
@@ -280,6 +281,45 @@ def test_trainee_has_no_formgrader_and_the_instructor_has(labs, open_lab):
         assert instructor_only not in trainee_menu, f"the trainee's Nbgrader menu offers {instructor_only}"
     errors = {port: page.errors for port, page in pages.items() if page.errors}
     assert errors == {}, f"console errors in JupyterLab: {errors}"
+
+
+def test_a_trainee_is_never_asked_about_jupyter_news(labs, open_lab):
+    """JupyterLab asks whether to fetch "official Jupyter news" from the internet (issue 21): not a trainee. Its
+    plugin is off in the trainee's page and news is set to Never, and no such prompt shows."""
+    trainee = labs["trainee"]
+    bundles = (Path(sys.prefix) / "share" / "jupyter" / "lab" / "static").glob("jlab_core.*.js")
+    assert any(f'"{NEWS_PLUGIN}"' in bundle.read_text() for bundle in bundles), "no such plugin in this JupyterLab"
+    with urllib.request.urlopen(trainee.url("/lab"), timeout=30) as response:
+        html = response.read().decode()
+    config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                                  html, re.S).group(1))
+    assert NEWS_PLUGIN in config["disabledExtensions"]
+    settings = trainee.url("/lab/api/settings/@jupyterlab/apputils-extension:notification")
+    with urllib.request.urlopen(settings, timeout=30) as response:
+        assert json.loads(response.read())["settings"]["fetchNews"] == "false"
+    page = open_lab(trainee, "/lab?reset")
+    page.locator(".jp-Launcher").first.wait_for()
+    page.wait_for_timeout(3000)  # JupyterLab asks once it has started
+    assert "news" not in page.locator("body").inner_text().lower()
+    assert page.errors == [], f"console errors in JupyterLab: {page.errors}"
+
+
+def test_notebook_text_reads_in_jupyterlab_as_in_the_book(labs, open_lab):
+    """JupyterLab showed MyST roles and directives as typed ({footcite:p}`walton2011`, ```{admonition}): the notebooks
+    now cite in plain text and use Markdown that JupyterLab renders (issue 21)."""
+    page = open_lab(labs["trainee"], "/lab/tree/notebooks/pressure-scale.ipynb")
+    references = page.locator(".jp-MarkdownOutput h2", has_text="References")
+    references.wait_for()
+    text = "\n".join(page.locator(".jp-MarkdownOutput").all_inner_texts())
+    for typed in ("{footcite", "{doc}", "```", "{important}", "{admonition}", "{footbibliography}"):
+        assert typed not in text, f"JupyterLab shows {typed!r} as typed"
+    assert re.search(r"\(Walton \d{4}\)", text)
+    answers = page.locator(".jp-MarkdownOutput details summary", has_text="Answers")
+    assert answers.count() == 1 and not page.locator(".jp-MarkdownOutput details").first.evaluate("d => d.open")
+    answers.click()
+    assert page.locator(".jp-MarkdownOutput details").first.evaluate("d => d.open")
+    assert page.locator(".jp-MarkdownOutput blockquote strong", has_text="Important").count() == 1
+    assert page.errors == [], f"console errors in JupyterLab: {page.errors}"
 
 
 def test_serve_names_the_formgrader_only_to_the_instructor():

@@ -66,6 +66,15 @@ def test_the_offline_notebooks_work_without_the_compiled_packages_and_the_others
         assert "cannot load without the internet" in seen[module] and "JupyterLab" in seen[module]
 
 
+def test_jupyterlite_never_asks_about_jupyter_news():
+    """JupyterLab's "official Jupyter news" prompt (news from the internet) is off in the course's JupyterLite too, as it
+    is for trainees in JupyterLab (issue 21)."""
+    from massage_course.hub.local_lab import NEWS_PLUGIN
+
+    config = json.loads((lite.LITE_DIR / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    assert NEWS_PLUGIN in config["disabledExtensions"]
+
+
 def fake_wheel(folder: Path, name: str, requires: list[str]) -> Path:
     path = folder / f"{name}-1.0-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as wheel:
@@ -107,6 +116,7 @@ def test_the_site_serves_pyodide_and_every_wheel_its_lock_lists(built_html):
     assert kernel["disablePyPIFallback"] is True
     assert kernel["pyodideUrl"].startswith("./static/pyodide/")  # the site's own copy, not a CDN
     assert "@jupyter/nbgrader" in config["disabledExtensions"]
+    assert "@jupyterlab/apputils-extension:announcements" in config["disabledExtensions"]
     # the course wheel in the site is the package as it is now
     course = next(pyodide.glob("massage_course-*.whl"))
     with zipfile.ZipFile(course) as wheel:
@@ -151,6 +161,8 @@ def test_the_body_map_notebook_runs_offline_in_jupyterlite(browser, site):
         assert errors.count() == 0, errors.first.inner_text()
         assert page.locator(".jp-OutputArea .body-map svg").count() >= 1  # drawn by the course package, in Python
         assert page.locator(".jp-OutputArea .jupyter-widgets").count() >= 1  # the region explorer's widgets
+        text = "\n".join(page.locator(".jp-MarkdownOutput").all_inner_texts())
+        assert "References" in text and "{footcite" not in text and "{doc}" not in text and "```" not in text
         page.locator(".jp-OutputArea .Quiz label.MCButton").first.click()
         page.locator(".jp-OutputArea .Quiz .Feedback").first.wait_for(state="visible")
         assert "Pyodide" in page.locator(".jp-KernelName, .jp-Toolbar-kernelName").first.inner_text()

@@ -97,3 +97,21 @@ def test_no_reference_says_that_something_was_not_recorded():
 def test_the_lists_of_known_gaps_only_name_references_that_still_have_the_gap(known_gaps, still_missing):
     assert sorted(k for k in known_gaps if k not in ENTRIES) == [], "a known gap names a key that is not in the file"
     assert sorted(k for k in known_gaps if not still_missing(k)) == [], "completed: delete these keys from the list"
+
+
+# How the course's authors found or checked a source (the seed list, the fact sheets, the search tool's stored copies)
+# is recorded in `verification`; the fields the book's reference lists show a reader describe the source itself.
+SHOWN = ("title", "howpublished", "note")
+AUTHORING = re.compile(r"\bseed\b|fact sheet|this course|the course's|search tool|\bstored\b|chapter author", re.I)
+
+
+def test_what_a_reader_sees_of_a_reference_holds_no_authoring_note():
+    offenders = {f"{key}.{name}": fields(key)[name] for key in ENTRIES for name in SHOWN
+                 if AUTHORING.search(fields(key).get(name, ""))}
+    assert offenders == {}, "move these to `verification` (or say what the page shows, as a reader would)"
+
+
+def test_a_percent_sign_in_what_a_reader_sees_is_escaped():
+    """An unescaped % starts a LaTeX comment: the book's list dropped the rest of the note ("can fall by 25-30.")."""
+    offenders = [f"{key}.{name}" for key in ENTRIES for name in SHOWN if re.search(r"(?<!\\)%", fields(key).get(name, ""))]
+    assert offenders == []

@@ -11,10 +11,11 @@ the instructor can, run code included. What a trainee handed in is cleaned befor
   handed in beside the notebook (served under /formgrader/submissions/, never given a nonce);
 - a formgrader page address holding ``<``, ``>``, quotes or a backslash is refused: nbgrader writes parts of the
   address into its inline scripts unescaped, so a link a trainee sends the instructor could inject script;
+- the page's MathJax, from a CDN, is switched off (see MATHJAX below);
 - ``/formgrader?path=FOLDER`` is refused: nbgrader would load FOLDER/nbgrader_config.py (Python) as the instructor, so
   a link to a folder a trainee can write (the exchange's inbound folder) would run the trainee's code.
 
-Switched on for the course's JupyterLab by local_lab.py (and for the hub's servers by jupyterhub_config.py).
+Switched on for the course's JupyterLab by local_lab.py (and for the hub's servers by machine.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ PAGES = re.compile(r".*/formgrader(/(manage_assignments|manage_submissions/[^/]+
 TRAINEE_CONTENT = b'id="notebook-container"'  # where a submission's page starts showing the trainee's notebook
 SCRIPT = re.compile(rb"<script(?=[\s>])", re.IGNORECASE)
 UNSAFE_ADDRESS = re.compile(r"[<>\"'`\\]")
+# A submission's page loads MathJax 2 from a CDN (nbconvert's mathjax macro), which the policy blocks, as hospital
+# networks do; nbgrader's page script then stopped at "MathJax is not defined" before it set up the keyboard shortcuts
+# and focused the first grade box. The course's quizzes hold no mathematics, and a trainee's text is best shown as
+# written, so the CDN script and its configuration give way to a stand-in for the one MathJax call the page makes: it
+# waits for MathJax's "End" signal, which the stand-in gives at once.
+MATHJAX = re.compile(rb'<script[^>]*\ssrc="https?://[^"]*mathjax[^"]*"[^>]*>\s*</script>'
+                     rb'(\s*<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">.*?</script>)?',
+                     re.IGNORECASE | re.DOTALL)
+MATHJAX_OFF = (b'<script>window.MathJax = {Hub: {Config: function () {}, Queue: function () {}, Startup: {signal: '
+               b'{Interest: function (listener) { setTimeout(function () { listener("End"); }, 0); }}}}};</script>')
 
 
 def policy(nonce: str) -> str:
@@ -50,6 +61,7 @@ def with_nonce(body: bytes, nonce: str) -> bytes:
     trainee's notebook (nothing of the trainee's comes before it)."""
     end = body.find(TRAINEE_CONTENT)
     own, rest = (body, b"") if end < 0 else (body[:end], body[end:])
+    own = MATHJAX.sub(MATHJAX_OFF, own)
     return SCRIPT.sub(b'<script nonce="' + nonce.encode() + b'"', own) + rest
 
 

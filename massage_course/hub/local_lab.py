@@ -55,6 +55,11 @@ c.Exchange.root = course.Exchange.root
 INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                           "@jupyter/nbgrader:course-list")
+# JupyterLab's "Would you like to get notified about official Jupyter news?" prompt: news from the internet, which a
+# trainee does not need and a hospital network may block. Its plugin is off for trainees, on one machine and on the hub
+# (JupyterLite leaves it out as well: lite/jupyter-lite.json); the course's own JupyterLab also has news set to Never.
+NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
+TRAINEE_LAB_PLUGINS_OFF = (*INSTRUCTOR_LAB_PLUGINS, NEWS_PLUGIN)
 
 
 def write_if_changed(path: Path, text: str) -> None:
@@ -68,10 +73,11 @@ def write_if_changed(path: Path, text: str) -> None:
 
 
 def write_trainee_switches(folder: Path) -> None:
-    """Into a Jupyter config folder: nbgrader's instructor parts off, on the server and in the page."""
+    """Into a Jupyter config folder: nbgrader's instructor parts off, on the server and in the page, and the news
+    prompt off."""
     server = {"ServerApp": {"jpserver_extensions": {name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}}}
     write_if_changed(folder / "jupyter_server_config.json", json.dumps(server, indent=2) + "\n")
-    page = {"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_LAB_PLUGINS}}
+    page = {"disabledExtensions": {plugin: True for plugin in TRAINEE_LAB_PLUGINS_OFF}}
     write_if_changed(folder / "labconfig" / "page_config.json", json.dumps(page, indent=2) + "\n")
 
 

@@ -34,9 +34,12 @@ def _readable(text: str) -> str:
 
 
 def _notebook_prose(path: Path) -> str:
+    """A notebook's markdown, without its References list (marked in the cell's metadata by
+    site/notebook_references.py), as a chapter's list is left out with its footbibliography block."""
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     return "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                     for c in cells if c["cell_type"] == "markdown")
+                     for c in cells if c["cell_type"] == "markdown"
+                     and "references" not in c.get("metadata", {}).get("massage_course", {}))
 
 
 def course_pages(project: Path) -> list[Path]:
