@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from massage_course.grading.report import grades_table, item_analysis, objective_mastery, report_figures  # noqa: E402
-from massage_course.lessons import evidence_explorer  # noqa: E402
+from massage_course.lessons import evidence_explorer, evidence_plots  # noqa: E402
 from massage_course.lessons.plot_contrast import contrast, figure_contrast_problems  # noqa: E402
 from massage_course.topics import evidence  # noqa: E402
 
@@ -58,6 +58,9 @@ def evidence_figures():
             [r for r in rows if outcomes is None or r["outcome"] in outcomes], name)
     yield "BCG forest plot", evidence_explorer.bcg_forest_figure(list(evidence.bcg_steps()["results"].values()))
     yield "SMD illustration", evidence_explorer.smd_illustration_figure(1.32)
+    # the chapter on reading evidence
+    yield "massage evidence forest plot", evidence_plots.massage_forest_figure()
+    yield "BCG funnel plot", evidence_plots.bcg_funnel_figure()
 
 
 def test_every_plot_in_the_book_meets_wcag_contrast():
@@ -66,7 +69,7 @@ def test_every_plot_in_the_book_meets_wcag_contrast():
         assert figure_contrast_problems(figure) == [], name
         plt.close(figure)
         checked += 1
-    assert checked == len(evidence_explorer.OUTCOME_FILTERS) + 2
+    assert checked == len(evidence_explorer.OUTCOME_FILTERS) + 4
 
 
 def test_every_plot_in_the_instructors_report_meets_wcag_contrast():
