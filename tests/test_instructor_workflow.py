@@ -210,49 +210,6 @@ def test_release_fetch_submit_and_collect_through_the_exchange(tmp_path, monkeyp
     assert run(root, "release", "no-such-quiz").returncode == 2
 
 
-def test_collect_grades_one_attempt_per_trainee_and_flags_the_others_even_if_the_first_is_deleted(tmp_path,
-                                                                                                   monkeypatch):
-    exchange = tmp_path / "exchange"
-    monkeypatch.setenv("MASSAGE_COURSE_EXCHANGE", str(exchange))
-    monkeypatch.delenv("MASSAGE_COURSE_GRADEBOOK_URL", raising=False)
-    root = copy_course(tmp_path / "course")
-    quiz = "quiz-2-safety-anatomy"
-    bank = root / "quizzes" / f"{quiz}.yaml"
-    bank.write_text(bank.read_text().replace("\nitems:\n", "\nattempts: 1\nitems:\n", 1))  # as the final test has
-    assert run(root, "release", quiz).returncode == 0
-    trainee = tmp_path / "trainee"
-    trainee.mkdir()
-    nbgrader = [sys.executable, "-m", "nbgrader"]
-    flags = [f"--Exchange.root={exchange}", "--CourseDirectory.course_id=hospital-massage"]
-    subprocess.run([*nbgrader, "fetch_assignment", quiz, *flags], cwd=trainee, check=True, capture_output=True)
-    inbound = exchange / "hospital-massage" / "inbound"
-
-    def submit() -> str:
-        before = set(os.listdir(inbound)) if inbound.exists() else set()
-        subprocess.run([*nbgrader, "submit", quiz, *flags], cwd=trainee, check=True, capture_output=True)
-        (new,) = set(os.listdir(inbound)) - before
-        return new
-
-    first, second = submit(), submit()
-    collected = run(root, "collect", quiz)
-    output = collected.stdout + collected.stderr
-    assert collected.returncode == 1 and "1 submission(s)" in collected.stdout, output
-    flagged = [line for line in collected.stdout.splitlines() if line.startswith("not collected")]
-    assert len(flagged) == 1 and "attempt 2" in flagged[0] and "allows 1" in flagged[0], output
-    (submitted,) = (root / "submitted").glob(f"*/{quiz}/timestamp.txt")
-    assert submitted.read_text().strip() in first.replace("_", " ")  # the first attempt is the one graded
-    assert (inbound / second).is_dir()  # the second is kept, not lost
-    # a trainee who deletes the first from the exchange does not get a new first attempt
-    import shutil
-
-    shutil.rmtree(inbound / first)
-    submit()
-    again = run(root, "collect", quiz)
-    flagged = [line for line in again.stdout.splitlines() if line.startswith("not collected")]
-    assert len(flagged) == 2 and any("attempt 3" in line for line in flagged), again.stdout + again.stderr
-    assert submitted.read_text().strip() in first.replace("_", " ")
-
-
 def test_zip_collect_files_downloaded_from_an_lms(tmp_path):
     root = copy_course(tmp_path / "course")
     quiz = "quiz-3-mechanisms-indications"
