@@ -173,3 +173,28 @@ def test_the_build_leaves_out_jupyter_books_file_address(monkeypatch, capsys):
     said = capsys.readouterr().out
     assert "reading sources" in said and "Finished generating HTML" in said
     assert "file:///" not in said and "The book is built" in said
+
+
+def test_the_feedback_page_reads_as_plain_sentences():
+    """Seen in the first-hour browser test: a wrong answer read "not right(0 of 1 point)", the objectives "... role;;
+    pass on ...", and the sources showed BibTeX's markup ("{Mayo Clinic} (2023)", "49 Pa. Code \\S\\ 20.41",
+    "``Do Not Use''", "\\emph Clostridium")."""
+    from massage_course.grading.answer_key import visible_text
+    from massage_course.grading.feedback import _bibliography, feedback_page, short_reference
+    from massage_course.grading.quiz_bank import load_quiz
+    from massage_course.grading.results import ItemResult, TraineeResult
+    from massage_course.paths import PROJECT_ROOT
+
+    quiz = load_quiz(PROJECT_ROOT / "assignments" / "quizzes" / f"{QUIZ}.yaml")
+    items = {item.id: ItemResult(item.id, 0, item.points, choice="" if item.kind == "choice" else None)
+             for item in quiz.items}
+    text = visible_text(feedback_page(quiz, TraineeResult("ana", "graded", 0, quiz.max_score, items)))
+    first = next(item for item in quiz.items if item.kind == "choice")
+    assert f"Question {quiz.number(first)}: not right (0 of 1 point)" in text
+    checks = text.split("What this question checks: ")[1:]
+    assert checks and all(";;" not in line and ".;" not in line for line in checks)
+    assert all(line.split(" Read more:")[0].endswith(".") for line in checks)
+    shown = [short_reference(key) for key in _bibliography()]  # every source a question may cite
+    for markup in ("{", "}", "\\", "``", "''"):
+        assert markup not in text, f"the page shows {markup!r}"
+        assert not [line for line in shown if markup in line], f"sources show {markup!r}"

@@ -7,6 +7,7 @@ Whether it names the correct answers (and their rationales) is the quiz's ``reve
 
 from __future__ import annotations
 
+import re
 import shutil
 from functools import lru_cache
 from pathlib import Path
@@ -62,7 +63,8 @@ table { border-collapse: collapse; } th, td { border: 1px solid #999; padding: .
 {% if row.result.score is none %}<span class="pending">not graded yet</span>
 {% elif row.result.score >= row.item.points %}<span class="right">right</span>
 {% elif row.result.score > 0 %}<span class="pending">partly right</span>
-{% else %}<span class="wrong">not right</span>{% endif %}
+{% else %}<span class="wrong">not right</span>
+{% endif %}
 {% if row.result.score is not none %}({{ "%g"|format(row.result.score) }} of {{ row.item.points }}
 point{{ "s" if row.item.points > 1 }}){% endif %}</h2>
 <p>{{ row.item.stem }}</p>
@@ -80,7 +82,7 @@ point{{ "s" if row.item.points > 1 }}){% endif %}</h2>
 <ul>{% for line in row.item.rubric %}<li>{{ line.criterion }} ({{ line.points }} point{{ "s" if line.points > 1 }})</li>{% endfor %}</ul>
 {% endif %}
 {% endif %}
-<p>What this question checks: {{ row.objectives|join("; ") }}</p>
+<p>What this question checks: {{ row.objectives|join("; ") }}.</p>
 <p>Read more: {{ row.where }}. Sources: {{ row.sources|join("; ") }}</p>
 </section>
 {% endfor %}
@@ -97,6 +99,14 @@ def _bibliography():
     return parse_file(str(PROJECT_ROOT / "references.bib")).entries
 
 
+def _plain(latex: str) -> str:
+    """BibTeX's LaTeX as a reader sees it: no braces around {Mayo Clinic}, a section sign for \\S, curly quotes, and
+    the words of a command pybtex does not know (\\emph{...}) without the command."""
+    from pybtex.richtext import Text
+
+    return " ".join(re.sub(r"\\[A-Za-z]+\s*", "", Text.from_latex(latex).render_as("text")).split())
+
+
 def short_reference(key: str) -> str:
     """'Author et al. (year), Title' for a references.bib key, as a trainee would look it up in the bibliography."""
     entry = _bibliography()[key]
@@ -104,13 +114,12 @@ def short_reference(key: str) -> str:
     names = [" ".join(p.last_names) or str(p) for p in people]
     who = names[0] + (" et al." if len(names) > 2 else f" and {names[1]}" if len(names) == 2 else "") if names else \
         entry.fields.get("organization") or entry.fields.get("publisher") or entry.fields.get("howpublished") or key
-    title = entry.fields.get("title", "").replace("{", "").replace("}", "")
-    return f"{who} ({entry.fields.get('year', 'n.d.')}), {title}"
+    return f"{_plain(who)} ({entry.fields.get('year', 'n.d.')}), {_plain(entry.fields.get('title', ''))}"
 
 
 def feedback_page(quiz: Quiz, trainee: TraineeResult) -> str:
     rows = [{"number": quiz.number(item), "item": item, "result": trainee.items[item.id],
-             "objectives": [objective_text(tag) for tag in item.objectives], "where": where_to_read(item),
+             "objectives": [objective_text(tag).rstrip(";.") for tag in item.objectives], "where": where_to_read(item),
              "sources": [short_reference(key) for key in item.sources]} for item in quiz.items]
     return _PAGE.render(quiz=quiz, trainee=trainee, rows=rows if trainee.items else [], passed=trainee.passed(quiz))
 
