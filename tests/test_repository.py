@@ -28,6 +28,11 @@ MUST_BE_IGNORED = [
     ".course/hub-proxy/node_modules/configurable-http-proxy/package.json",
     "roster.yaml",  # the course hub's roster names real people
     "deploy/hub/roster.yaml",
+    # issue 20: attempts, completion records and certificates, evaluations (names and grades)
+    "assignments/attempts/quiz-7-final-post-test.json",
+    "assignments/completion/2027-spring/2027-spring-completion.csv",
+    "assignments/completion/2027-spring/certificates/chen.pdf",
+    "assignments/evaluations/2027-spring/2027-spring-evaluations.csv",
 ]
 
 
