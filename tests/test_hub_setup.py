@@ -263,3 +263,33 @@ def test_a_trainee_drops_an_evaluation_in_the_box_but_cannot_list_or_read_it_and
     os.chown(box, pwd.getpwnam(SETUP_TRAINEE).pw_uid, 0)
     with pytest.raises(hub.HubError, match="not the course's own folder"):
         hub.prepare_course(site, accounts)
+
+
+@needs_root
+def test_a_notebook_added_to_the_course_reaches_a_trainee_who_started_before_and_their_own_copies_stay(accounts):
+    """The course evaluation came after some trainees' first sign-in: the next server start gives it to them, as
+    their own account, without touching their notebooks or following a link they planted."""
+    account = pwd.getpwnam(SETUP_TRAINEE)
+    tmp_path = Path(tempfile.mkdtemp(prefix="massage-notebooks-"))  # a folder every account can reach, as a checkout
+    tmp_path.chmod(0o755)
+    course = tmp_path / "course-notebooks"
+    course.mkdir()
+    for name in ("anatomy-map.ipynb", "course-evaluation.ipynb", "secret-target.ipynb"):
+        (course / name).write_text(f'{{"course": "{name}"}}')
+    for path in [course, *course.iterdir()]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    mine = Path(account.pw_dir) / "notebooks"
+    mine.mkdir(exist_ok=True)
+    (mine / "anatomy-map.ipynb").write_text('{"mine": "my notes"}')
+    root_only = tmp_path / "root-only.txt"
+    root_only.write_text("ROOT ONLY")
+    root_only.chmod(0o600)
+    (mine / "secret-target.ipynb").symlink_to(root_only)  # a link the trainee planted
+    for path in [mine, *mine.iterdir()]:
+        os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+    hub.give_new_notebooks(SETUP_TRAINEE, course, mine)
+    assert (mine / "course-evaluation.ipynb").read_text() == '{"course": "course-evaluation.ipynb"}'
+    assert (mine / "course-evaluation.ipynb").stat().st_uid == account.pw_uid  # written by the trainee's account
+    assert (mine / "anatomy-map.ipynb").read_text() == '{"mine": "my notes"}'
+    assert root_only.read_text() == "ROOT ONLY"
+    shutil.rmtree(tmp_path)

@@ -9,7 +9,7 @@ import pwd
 import shutil
 from pathlib import Path
 
-from massage_course.hub.machine import chown_tree
+from massage_course.hub.machine import chown_tree, give_new_notebooks
 from massage_course.hub.sign_up import CODES_FILE, PASSWORDS_FILE
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
@@ -80,9 +80,11 @@ def prepare_server(spawner):
     account = pwd.getpwnam(name)
     if role == "trainee":
         notebooks = Path(account.pw_dir) / "notebooks"
-        if not notebooks.exists():
+        if not notebooks.exists() and not notebooks.is_symlink():
             shutil.copytree(settings["notebooks"], notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
             chown_tree(notebooks, account.pw_uid, account.pw_gid)
+        else:
+            give_new_notebooks(name, Path(settings["notebooks"]), notebooks)
 
 
 c.Spawner.pre_spawn_hook = prepare_server

@@ -37,6 +37,7 @@ from ..paths import BUILD_HTML, COURSE_ROOT, PROJECT_ROOT, STATE
 from ..topics.course_evaluation import DROP_BOX
 from ..topics.data_files import CourseDataError, parse_yaml
 from .local_lab import free_port, write_if_changed, write_lab_guard, write_trainee_switches
+from .sign_up import codes_for_newcomers, codes_table, reissue
 
 COURSE_ID = "hospital-massage"  # as in assignments/nbgrader_config.py (a test checks they agree)
 INSTRUCTOR_GROUP = "course-instructors"
@@ -162,6 +163,16 @@ def chown_tree(path: Path, uid: int, gid: int) -> None:
                 continue
 
 
+def give_new_notebooks(name: str, source: Path, target: Path) -> None:
+    """Course notebooks added after a trainee's first sign-in (the evaluation, say) reach ``~/notebooks`` at their next
+    start, copied as their own account (a link they planted points only where they may write) and never over theirs."""
+    copy = ("import shutil, sys\nfrom pathlib import Path\nfor p in sorted(Path(sys.argv[1]).glob('*.ipynb')):\n"
+            "    mine = Path(sys.argv[2]) / p.name\n    if not (mine.exists() or mine.is_symlink()):\n"
+            "        shutil.copyfile(p, mine)\n")
+    subprocess.run(["runuser", "-u", name, "--", sys.executable, "-c", copy, str(source), str(target)],
+                   capture_output=True, timeout=60, check=False, cwd="/")
+
+
 def close_to_trainees(path: Path, gid: int) -> None:
     """Make ``path`` (a folder and everything in it) readable by its owner and the instructors' group ``gid`` only:
     folders 2750 (new files keep the group), files without any permission for others. Links are neither followed
@@ -223,8 +234,7 @@ def prepare_course(site: Site, roster: Roster) -> None:
     # made now so that no trainee can create it first.
     site.exchange.mkdir(exist_ok=True)
     site.exchange.chmod(0o1777)
-    # the course evaluations' drop box: trainees may add files but not list or read them (their random names cannot be
-    # guessed, so no one can delete another's); instructors read and clear it (setgid: files are the group's)
+    # the evaluations' drop box: trainees add files, cannot list them; instructors read and clear it (setgid)
     box = site.exchange / DROP_BOX
     if box.is_symlink() or (box.exists() and (not box.is_dir() or box.stat().st_uid != 0)):
         raise HubError(f"{box} is not the course's own folder (someone else made it): move it away, then start again")
@@ -354,10 +364,7 @@ def hub_command(roster: str, state: str, port: int, ip: str) -> int:
     except HubError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from .sign_up import codes_for_newcomers, codes_table
-
-    hub_state = Path(json.loads(settings.read_text())["hub_state"])
-    codes = codes_for_newcomers(hub_state, load_roster(Path(roster)).everyone)
+    codes = codes_for_newcomers(Path(json.loads(settings.read_text())["hub_state"]), load_roster(Path(roster)).everyone)
     if codes:
         print("\n" + codes_table(codes), flush=True)
     print(f"\nThe course hub is starting (Ctrl+C stops it):\n  Sign in: http://{ip}:{port}/\n"
@@ -374,20 +381,18 @@ def hub_command(roster: str, state: str, port: int, ip: str) -> int:
 
 def hub_codes_command(state: str, names: list[str]) -> int:
     """``massage-course hub-codes NAME ...``: new sign-up codes for these people, removing their passwords (a reset)."""
-    from .sign_up import codes_table, reissue
-
     hub_state = Site(Path(state).resolve()).hub
+    problem = None
     if os.geteuid() != 0:
-        print("error: the sign-up codes are root's (sudo ./course hub-codes ...)", file=sys.stderr)
-        return 2
-    if not (hub_state / "settings.json").exists():
-        print(f"error: no course hub in {state}: start it once with sudo ./course hub --roster ... --state {state}",
-              file=sys.stderr)
-        return 2
-    settings = json.loads((hub_state / "settings.json").read_text())
-    unknown = sorted(set(names) - set(settings["instructors"]) - set(settings["trainees"]))
-    if unknown:
-        print(f"error: not on the hub's roster: {', '.join(unknown)}", file=sys.stderr)
+        problem = "the sign-up codes are root's (sudo ./course hub-codes ...)"
+    elif not (hub_state / "settings.json").exists():
+        problem = f"no course hub in {state}: start it once with sudo ./course hub --roster ... --state {state}"
+    else:
+        settings = json.loads((hub_state / "settings.json").read_text())
+        unknown = sorted(set(names) - set(settings["instructors"]) - set(settings["trainees"]))
+        problem = f"not on the hub's roster: {', '.join(unknown)}" if unknown else None
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     print(codes_table(reissue(hub_state, names)))
     return 0
