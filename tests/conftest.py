@@ -52,6 +52,13 @@ def copy_course(root: Path) -> Path:
     return root
 
 
+def course_command(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """An instructor's command on the course at ``root``, as ``python -m massage_course ... --course=ROOT``, with a
+    terminal wide enough that its tables do not wrap."""
+    return subprocess.run([sys.executable, "-m", "massage_course", *args, f"--course={root}"], capture_output=True,
+                          text=True, env={**os.environ, "COLUMNS": "250", **(env or {})})
+
+
 def quiz_key(quiz: str = QUIZ) -> dict[str, str]:
     """{item id: right letter} from the item bank."""
     from massage_course.grading.quiz_bank import load_quiz

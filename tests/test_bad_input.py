@@ -13,8 +13,6 @@ import os
 import pwd
 import shutil
 import stat
-import subprocess
-import sys
 import zipfile
 
 import nbformat
@@ -24,16 +22,13 @@ from massage_course.grading.nbgrader_api import course_api
 from massage_course.hub import machine as hub
 
 from .conftest import QUIZ, copy_course, fill_quiz, quiz_key
+from .conftest import course_command as run
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: files written by other accounts")
 NOTEBOOK = f"{QUIZ}.ipynb"
 # System accounts that stand for trainees: collect checks that a trainee's own account wrote each submission.
 TRAINEES = ("daemon", "bin", "sys", "games", "man", "lp", "mail", "news")
 
-
-def run(root, *args):
-    return subprocess.run([sys.executable, "-m", "massage_course", *args, f"--course={root}"], capture_output=True,
-                          text=True, env={**os.environ, "COLUMNS": "250"})
 
 
 def give(path, account: str) -> None:

@@ -5,9 +5,6 @@ Real nbgrader gradebook, real grade command; the certificate's PDF printed by th
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -21,6 +18,7 @@ from massage_course.paths import PROJECT_ROOT
 from massage_course.topics.course_hours import WORDS_PER_MINUTE, contact_hours
 
 from .conftest import CHROMIUM, copy_course, fill_quiz, quiz_key, wrong_key
+from .conftest import course_command as run
 
 FINAL = next(q for q in load_quizzes(PROJECT_ROOT / "assignments").values() if q.final)
 SETTINGS = """course_title: "Massage Therapy in the Hospital"
@@ -30,10 +28,6 @@ approval_statement: "Approved for testing only: this line stands in for the appr
 every_quiz_graded: false
 """
 
-
-def run(root, *args):
-    return subprocess.run([sys.executable, "-m", "massage_course", *args, f"--course={root}"], capture_output=True,
-                          text=True, env={**os.environ, "COLUMNS": "200"})
 
 
 @pytest.fixture(scope="module")

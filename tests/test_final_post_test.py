@@ -13,21 +13,22 @@ import sys
 import nbformat
 import pytest
 
-from massage_course.grading.answer_key import answer_key_fragments, find_leaks, visible_text
+from massage_course.grading.answer_key import (
+    answer_key_fragments,
+    find_leaks,
+    visible_text,
+)
 from massage_course.grading.completion import SETTINGS_FILE
 from massage_course.grading.nbgrader_api import course_api
 from massage_course.grading.quiz_bank import load_quizzes
 from massage_course.paths import PROJECT_ROOT
 
 from .conftest import copy_course, fill_quiz, quiz_key, wrong_key
+from .conftest import course_command as run
 
 FINAL = next(q for q in load_quizzes(PROJECT_ROOT / "assignments").values() if q.final)
 COURSE_ID = "hospital-massage"
 
-
-def run(root, *args):
-    return subprocess.run([sys.executable, "-m", "massage_course", *args, f"--course={root}"], capture_output=True,
-                          text=True, env={**os.environ, "COLUMNS": "200"})
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,7 +14,11 @@ import zipfile
 import nbformat
 import pytest
 
-from massage_course.grading.answer_key import answer_key_fragments, find_leaks, visible_text
+from massage_course.grading.answer_key import (
+    answer_key_fragments,
+    find_leaks,
+    visible_text,
+)
 from massage_course.grading.demo import write_demo
 from massage_course.grading.feedback import write_feedback
 from massage_course.grading.nbgrader_api import course_api
@@ -23,15 +26,12 @@ from massage_course.grading.quiz_bank import answer_digest, load_quiz
 from massage_course.paths import PROJECT_ROOT
 
 from .conftest import QUIZ, copy_course, quiz_key
+from .conftest import course_command as run
 
 KEY = quiz_key()
 COURSE_BANK = PROJECT_ROOT / "assignments" / "quizzes" / f"{QUIZ}.yaml"
 HAND_SCORES = {0: 3, 1: 1, 2: 0}  # written answers by quality (demo.WRITTEN), as an instructor might grade them
 
-
-def run(root, *args, env=None):
-    return subprocess.run([sys.executable, "-m", "massage_course", *args, f"--course={root}"], capture_output=True,
-                          text=True, env={**os.environ, "COLUMNS": "200", **(env or {})})
 
 
 def typed_letter(line: str) -> str:

@@ -142,12 +142,11 @@ def measure(quizzes: list[Quiz]) -> BankFigures:
 def report(quizzes: list[Quiz]) -> str:
     """The figures as a few lines an instructor reads, per quiz and for all together."""
     lines = [f"{'quiz':<34} items  cases  key-defers  distractor-defers  key-longest"]
-    for quiz in [*quizzes, None]:
+    for quiz in [*quizzes, None]:  # the last round measures all quizzes together: its figures are kept below
         figures = measure([quiz] if quiz else quizzes)
         name = quiz.id if quiz else "all quizzes"
         lines.append(f"{name:<34} {figures.items:>5}  {figures.case_share:>5.0%}  {figures.key_cue_share:>10.0%}  "
                      f"{figures.distractor_cue_share:>17.0%}  {figures.longest_key_share:>11.0%}")
-    figures = measure(quizzes)
     letters = "  ".join(f"{letter} {share:.0%}" for letter, share in figures.letter_shares.items())
     lines.append(f"keys by letter: {letters}; keys defer {figures.cue_ratio:.1f}x as often as distractors")
     problems = figures.problems()

@@ -14,7 +14,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import html
+import re
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from .quiz_bank import load_quizzes
 from .results import load_results
 
 SETTINGS_FILE = "course_settings.yaml"
+COHORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,60}")  # a folder name of its own, never a path
 PLACEHOLDER = "PLACEHOLDER"
 _SCHEMA = yaml.safe_load("""
 type: object
@@ -42,6 +45,14 @@ properties:
   approval_statement: {type: string, minLength: 10}
   every_quiz_graded: {type: boolean}
 """)
+
+
+def usable_cohort_name(cohort: str) -> bool:
+    """Whether ``cohort`` can name the cohort's folder (completion, evaluations); if not, one line says why."""
+    if COHORT_NAME.fullmatch(cohort):
+        return True
+    print("error: a cohort name is letters, digits, '.', '_' or '-' (e.g. 2027-spring)", file=sys.stderr)
+    return False
 
 
 def load_settings(course: Path) -> dict:
@@ -213,13 +224,9 @@ def write_completion(course: Path, cohort: str, pdf: bool = True) -> tuple[Path,
 
 def completion_command(course: Path, cohort: str, pdf: bool = True) -> int:
     """``massage-course completion``: the CSV and the certificates, with one line per trainee still waiting."""
-    import re
-    import sys
-
     from .trainee_text import printable
 
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,60}", cohort):
-        print("error: a cohort name is letters, digits, '.', '_' or '-' (e.g. 2027-spring)", file=sys.stderr)
+    if not usable_cohort_name(cohort):
         return 2
     try:
         table, files, rows = write_completion(course, cohort, pdf)

@@ -103,16 +103,13 @@ def export_evaluations(course: Path, cohort: str, exchange: Path) -> ExportResul
 
 def evaluations_command(course: Path, cohort: str) -> int:
     """``massage-course evaluations``: export, then print the summary table."""
-    import re
-    import sys
-
     from rich.console import Console
     from rich.table import Table
 
+    from .completion import usable_cohort_name
     from .exchange import prepare_exchange
 
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,60}", cohort):
-        print("error: a cohort name is letters, digits, '.', '_' or '-' (e.g. 2027-spring)", file=sys.stderr)
+    if not usable_cohort_name(cohort):
         return 2
     result = export_evaluations(course, cohort, prepare_exchange())
     console = Console()

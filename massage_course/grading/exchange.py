@@ -164,14 +164,13 @@ class OwnerCheckedCollect(ExchangeCollect):
         ledger = AttemptLedger(Path(self.coursedir.root) / "attempts" / f"{quiz}.json")
         counted = ledger.add((r["username"], r["filename"], r["timestamp"]) for r in self._seen.values()
                              if r["problem"] is None)
+        attempt = {folder: n for folders in counted.values() for n, folder in enumerate(folders, 1)}
         for record in self._seen.values():
-            order = counted.get(record["username"], []).index(record["filename"]) + 1 \
-                if record["filename"] in counted.get(record["username"], []) else None
-            if record["problem"] is None and order is not None and order > limit:
-                record["problem"] = (f"the trainee {record['username']}'s attempt {order} at {quiz}, which allows "
+            if record["problem"] is None and attempt.get(record["filename"], 0) > limit:
+                record["problem"] = (f"the trainee {record['username']}'s attempt {attempt[record['filename']]} at "
+                                     f"{quiz}, which allows "
                                      f"{limit}: kept in the exchange, not graded (the attempt graded is number "
                                      f"{limit})")
-
 
     def copy_files(self):
         """nbgrader's copy, one trainee at a time: what stops one trainee's collect (a timestamp.txt already
@@ -233,20 +232,23 @@ class AttemptLedger:
     def __init__(self, path: Path):
         self.path = path
 
-    def read(self) -> dict[str, list[str]]:
+    def _load(self) -> dict[str, list[dict]]:
         try:
-            data = json.loads(self.path.read_text())
+            return json.loads(self.path.read_text())
         except FileNotFoundError:
             return {}
+
+    @staticmethod
+    def _in_order(data: dict[str, list[dict]]) -> dict[str, list[str]]:
         return {name: [entry["submission"] for entry in sorted(entries, key=lambda e: e["time"])]
                 for name, entries in data.items()}
 
+    def read(self) -> dict[str, list[str]]:
+        return self._in_order(self._load())
+
     def add(self, submissions) -> dict[str, list[str]]:
         """Add (trainee, submission folder, time) entries not yet counted; return each trainee's in time order."""
-        try:
-            data = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            data = {}
+        data = self._load()
         for name, folder, when in submissions:
             entries = data.setdefault(name, [])
             if folder not in {entry["submission"] for entry in entries}:
@@ -255,7 +257,7 @@ class AttemptLedger:
         temporary = self.path.with_name(self.path.name + ".new")
         temporary.write_text(json.dumps(data, indent=1, sort_keys=True))
         os.replace(temporary, self.path)
-        return self.read()
+        return self._in_order(data)
 
     def count(self, name: str) -> int:
         return len(self.read().get(name, []))

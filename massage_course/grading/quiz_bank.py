@@ -254,9 +254,8 @@ def answer_digest(quiz_id: str, item_id: str, letter: str) -> str:
     return hashlib.sha256(f"{quiz_id}/{item_id}:{letter}".encode()).hexdigest()
 
 
-def typed_answer(source: str) -> str | None:
-    """The text an answer cell assigns when it is one plain ``answer = "..."`` line (any text, a letter or not), read
-    without running it; None for anything else (code that computes an answer, several lines, no assignment)."""
+def _answer_value(source: str) -> ast.expr | None:
+    """The right-hand side when the cell is exactly one ``answer = ...`` line, read without running it; else None."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -264,26 +263,20 @@ def typed_answer(source: str) -> str | None:
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assign):
         return None
     statement = tree.body[0]
-    value = statement.value
-    if [getattr(t, "id", None) for t in statement.targets] == ["answer"] and isinstance(value, ast.Constant) \
-            and type(value.value) is str:
-        return value.value
-    return None
+    return statement.value if [getattr(t, "id", None) for t in statement.targets] == ["answer"] else None
+
+
+def typed_answer(source: str) -> str | None:
+    """The text an answer cell assigns when it is one plain ``answer = "..."`` line (any text, a letter or not), read
+    without running it; None for anything else (code that computes an answer, several lines, no assignment)."""
+    value = _answer_value(source)
+    return value.value if isinstance(value, ast.Constant) and type(value.value) is str else None
 
 
 def read_answer(source: str, letters: str = "abcde") -> str | None:
     """The letter an answer cell sets, read without running it: "" when unanswered, None when the cell is anything
     other than one ``answer = "x"`` line (or ``answer = x`` with a letter name, which the quiz also accepts)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assign):
-        return None
-    statement = tree.body[0]
-    if [getattr(t, "id", None) for t in statement.targets] != ["answer"]:
-        return None
-    value = statement.value
+    value = _answer_value(source)
     if isinstance(value, ast.Constant) and type(value.value) is str:
         text = value.value.strip().lower()
         return text if text == "" or text in letters else None
