@@ -42,6 +42,9 @@ AMENDED = {
     "msu_cancerpain": ({"author"}, "the publisher as author, as the page shows no person"),
     "breast360_lymphedema": ({"author"}, "the publisher as author, as the page shows no person"),
     "li2021": ({"note", "verification"}, "an authoring note about the seed list moved from `note` to `verification`"),
+    "colditz1994": ({"doi", "verification"}, "the DOI in metafor's dat.bcg example and other reference lists, read "
+                                             "2026-12-07"),
+    "melzack1965": ({"doi", "verification"}, "the DOI in several reference lists, read 2026-12-07"),
 }
 
 
