@@ -38,13 +38,27 @@ AMENDED = {
     "ng2018": ({"title", "url"}, "the checked entry's title was wrong: the abstract (hilarispublisher.com, read "
                                  "2026-12-07) is titled 'The Efficacy and Safety of Massage Therapy for Cancer "
                                  "Inpatients with Venous Thromboembolism'"),
-    "massagemag_gentle": ({"author"}, "the publisher as author, as the page shows no person"),
-    "msu_cancerpain": ({"author"}, "the publisher as author, as the page shows no person"),
+    "massagemag_gentle": ({"author", "urldate", "verification"}, "the publisher as author, as the page shows no person; "
+                          "re-read 2026-12-07, undated in the part shown"),
+    "msu_cancerpain": ({"author", "urldate", "verification"}, "the publisher as author, as the page shows no person; "
+                          "re-read 2026-12-07, undated in the part shown"),
     "breast360_lymphedema": ({"author"}, "the publisher as author, as the page shows no person"),
     "li2021": ({"note", "verification"}, "an authoring note about the seed list moved from `note` to `verification`"),
     "colditz1994": ({"doi", "verification"}, "the DOI in metafor's dat.bcg example and other reference lists, read "
                                              "2026-12-07"),
     "melzack1965": ({"doi", "verification"}, "the DOI in several reference lists, read 2026-12-07"),
+    # Re-read on 2026-12-07 for issue 18: undated in the part shown, so cited with the date read (urldate), and what
+    # the page shows recorded in `verification`.
+    "nysed_precautions": ({"urldate", "verification"}, "re-read 2026-12-07"),
+    "mayo_medical_massage": ({"urldate", "verification"}, "re-read 2026-12-07"),
+    "hhs_incidental": ({"urldate", "verification"}, "re-read 2026-12-07"),
+    "ahrq_sbar": ({"urldate", "verification", "unconfirmed"}, "re-read 2026-12-07; the page shows no title"),
+    "cdc_hand_hygiene": ({"howpublished", "urldate", "verification"}, "re-read 2026-12-07; the site section it sits in"),
+    "unmc_capture_falls": ({"title", "howpublished", "urldate", "verification"}, "re-read 2026-12-07; the title is the "
+                                                                               "page's own heading"),
+    # Looked for again on 2026-12-07 and not found: the search recorded, and what stays unconfirmed.
+    "nccih": ({"note", "verification", "unconfirmed"}, "the seed's access note moved to `verification`"),
+    "s4om_faq": ({"verification", "unconfirmed"}, "looked for again 2026-12-07, not among the stored pages"),
 }
 
 
