@@ -56,9 +56,8 @@ AMENDED = {
     "cdc_hand_hygiene": ({"howpublished", "urldate", "verification"}, "re-read 2026-12-07; the site section it sits in"),
     "unmc_capture_falls": ({"title", "howpublished", "urldate", "verification"}, "re-read 2026-12-07; the title is the "
                                                                                "page's own heading"),
-    # Looked for again on 2026-12-07 and not found: the search recorded, and what stays unconfirmed.
-    "nccih": ({"note", "verification", "unconfirmed"}, "the seed's access note moved to `verification`"),
-    "s4om_faq": ({"verification", "unconfirmed"}, "looked for again 2026-12-07, not among the stored pages"),
+    "s4om_faq": ({"urldate", "verification", "unconfirmed"}, "re-read 2026-12-07; the page's heading is not shown"),
+    "mueller2021": ({"verification"}, "abstract re-read 2026-12-07 (PMC8396946)"),
 }
 
 

@@ -20,14 +20,12 @@ READ_ON = re.compile(r"\bread (on )?\d{4}-\d{2}-\d{2}\b")
 # shrinks: when the detail is found, complete the entry and delete its key here (a test below insists on that).
 # Web pages whose date has not been checked yet (not known to be undated, so they may not claim "no date shown").
 YEAR_NOT_CHECKED = {
-    "breast360_lymphedema", "healthinfolaw_phi", "medlineplus_medwords_beginend3", "nccih", "s4om_faq",
-    "stlukes_foley"
+    "breast360_lymphedema"
 }
 # Sources whose author or issuing organisation is not named where they were read.
 AUTHOR_NOT_SHOWN = {
-    "accessanesth_pregnancy", "archderm2001_steroids", "bjcn_skin_tears", "bp_metaanalysis2024", "ethics_code_copy",
-    "healthinfolaw_phi", "nmaesthetic_skin_graft", "ochealthinfo_hipaa_faq", "statpearls_orthostatic",
-    "statpearls_thrombocytopenia", "tabers_fowler"
+    "accessanesth_pregnancy", "archderm2001_steroids", "bp_metaanalysis2024", "statpearls_orthostatic",
+    "statpearls_thrombocytopenia"
 }
 # Sources for which no DOI or stable address has been read yet.
 LINK_NOT_SEEN: set[str] = set()
