@@ -24,8 +24,7 @@ YEAR_NOT_CHECKED = {
 }
 # Sources whose author or issuing organisation is not named where they were read.
 AUTHOR_NOT_SHOWN = {
-    "accessanesth_pregnancy", "archderm2001_steroids", "bp_metaanalysis2024", "statpearls_orthostatic",
-    "statpearls_thrombocytopenia"
+    "bp_metaanalysis2024"
 }
 # Sources for which no DOI or stable address has been read yet.
 LINK_NOT_SEEN: set[str] = set()
