@@ -207,3 +207,29 @@ def test_chapters_use_the_course_body_region_words():
             # Quoting the word ("lower leg") to teach the rule is fine; using it is not.
             used = re.findall(rf'(?<!")\b{re.escape(word)}\b(?!")', text)
             assert not used, f"{page.name} says {word!r}; the course says {instead!r}"
+
+
+# Where and how a source was read belongs in references.bib's `verification`; the lesson says what the source found
+# (issue 18, "Reading"). Each phrase below stood in running text before.
+PROVENANCE = re.compile(r"read (only )?in (a |an )?cop(y|ies)|in copies of|relayed by|read in a \w+ summary|fact sheet|"
+                        r"search tool|stored (copy|page)|this course searched", re.I)
+
+
+def taught_texts() -> dict[str, str]:
+    """Every text a trainee reads as teaching: the pages (a notebook's generated References cell aside), the
+    self-checks, the planner's reasons, the graded claims and the quiz banks."""
+    texts = {}
+    for page in toc_pages():
+        text = page_text(page)
+        texts[page.stem] = text.split("## References\n\n- **")[0] if page.suffix == ".ipynb" else text
+    data = PROJECT_ROOT / "massage_course" / "data"
+    for path in [*sorted((data / "self_checks").glob("*.yaml")), *sorted(data.glob("*.yaml")),
+                 *sorted((PROJECT_ROOT / "assignments" / "quizzes").glob("*.yaml"))]:
+        # A data file's comments speak to its expert reviewers, not to trainees.
+        texts[str(path.relative_to(PROJECT_ROOT))] = re.sub(r"(?m)^\s*#.*$", "", path.read_text())
+    return texts
+
+
+def test_lessons_say_what_a_source_found_not_where_the_course_read_it():
+    offenders = {name: match.group(0) for name, text in taught_texts().items() if (match := PROVENANCE.search(text))}
+    assert offenders == {}
