@@ -172,6 +172,36 @@ def tab_to_next_quiz_question(page):
     raise AssertionError(f"no self-check answer reached with {limit} presses of Tab")
 
 
+SKIP_LINK_FOCUSED = "document.activeElement.matches('a.skip-to-self-check')"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_a_keyboard_user_skips_from_the_top_of_a_chapter_to_its_self_check(browser, site, chapter):
+    """The skip link comes before the chapter's own links, shows when it has the focus, and from it the first answer
+    is a few presses away instead of one press per citation (about 450 in Precautions before the link)."""
+    context, page = open_page(browser, site, f"book/{chapter}.html")
+    try:
+        skip = page.locator("a.skip-to-self-check")
+        assert skip.bounding_box()["width"] <= 1, "the skip link shows before it has the focus"
+        presses, limit = 0, page.evaluate(FOCUSABLE)
+        while not page.evaluate(SKIP_LINK_FOCUSED):
+            page.keyboard.press("Tab")
+            presses += 1
+            assert presses <= limit, "Tab never reached the skip link"
+        assert skip.bounding_box()["width"] > 1, "the focused skip link stays out of sight"
+        assert page.evaluate("document.querySelector('article a[href]').matches('.skip-to-self-check')"), \
+            "a link of the chapter comes before the skip link"
+        page.keyboard.press("Enter")
+        after = 0
+        while not page.evaluate(FOCUSED_RADIO):
+            page.keyboard.press("Tab")
+            after += 1
+            assert after <= 5, "the first answer is not right after the self-check heading"
+        assert page.problems == []
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("path", QUIZ_PAGES)
 def test_every_self_check_works_by_keyboard_alone_with_visible_focus_and_readable_colours(
         browser, site, axe_source, path):

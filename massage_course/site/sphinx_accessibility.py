@@ -8,6 +8,9 @@
   refresh: no language, no title, no icon, so the browser asks for /favicon.ico (a 404 in the console whenever it asks
   before the refresh). A complete page is written first; sphinx-external-toc leaves an existing index.html alone. Its
   icon is an empty data URL: a real one would be fetched only to be cut off by the refresh (a failed request).
+- A chapter's self-check comes after every citation in the chapter, and each citation is a link: a keyboard user
+  pressed Tab about 450 times to reach the one in Precautions. A skip link at the top of the article goes there; like
+  the theme's own skip link it shows only when it has the focus.
 """
 
 from __future__ import annotations
@@ -53,6 +56,16 @@ def drop_repeated_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = kept
 
 
+SELF_CHECK_ANCHOR = 'id="check-yourself"'
+SKIP_TO_SELF_CHECK = '<a class="skip-to-self-check" href="#check-yourself">Skip to the self-check</a>\n'
+
+
+def add_skip_to_self_check(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if body and SELF_CHECK_ANCHOR in body:
+        context["body"] = SKIP_TO_SELF_CHECK + body
+
+
 def write_index_redirect(app, exception):
     index = Path(app.outdir) / "index.html"
     if exception is not None or app.builder.format != "html" or app.config.root_doc == "index" or index.exists():
@@ -67,6 +80,7 @@ def write_index_redirect(app, exception):
 def setup(app):
     app.connect("html-page-context", fix_entry_roles)
     app.connect("html-page-context", drop_repeated_scripts)
+    app.connect("html-page-context", add_skip_to_self_check)
     # before sphinx-external-toc's own redirect (priority 500), which then finds the page and keeps it
     app.connect("build-finished", write_index_redirect, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
