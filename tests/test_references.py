@@ -83,3 +83,11 @@ def test_a_percent_sign_in_what_a_reader_sees_is_escaped():
     """An unescaped % starts a LaTeX comment: the book's list dropped the rest of the note ("can fall by 25-30.")."""
     offenders = [f"{key}.{name}" for key in ENTRIES for name in SHOWN if re.search(r"(?<!\\)%", fields(key).get(name, ""))]
     assert offenders == []
+
+
+def test_what_a_reader_sees_holds_no_latex_command_the_book_prints_literally():
+    """The book's bibliography printed '\\emph C. difficile': its styles render accents ({\\c{c}}), the section sign
+    (\\S) and escaped symbols, not formatting commands, which become literal text."""
+    offenders = {f"{key}.{name}": fields(key)[name] for key in ENTRIES for name in (*SHOWN, "journal", "booktitle")
+                 if re.search(r"\\[A-Za-z]{2,}", fields(key).get(name, ""))}
+    assert offenders == {}
