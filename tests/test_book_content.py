@@ -42,7 +42,6 @@ AMENDED = {
                           "re-read 2026-12-07, undated in the part shown"),
     "msu_cancerpain": ({"author", "urldate", "verification"}, "the publisher as author, as the page shows no person; "
                           "re-read 2026-12-07, undated in the part shown"),
-    "breast360_lymphedema": ({"author"}, "the publisher as author, as the page shows no person"),
     "li2021": ({"note", "verification"}, "an authoring note about the seed list moved from `note` to `verification`"),
     "colditz1994": ({"doi", "verification"}, "the DOI in metafor's dat.bcg example and other reference lists, read "
                                              "2026-12-07"),

@@ -16,7 +16,7 @@ ENTRIES = parse_file(str(BIB)).entries
 # ("n.d., retrieved ...") do: `urldate` holds that date (the book shows it as "visited on ...") and `verification`
 # says what was read that day ("read 2026-12-07 ..."). Every other source gives its year. No entry is exempt: a
 # source whose author, year or address could not be read is replaced by one that could, or its claim is removed.
-READ_ON = re.compile(r"\bread (on )?\d{4}-\d{2}-\d{2}\b")
+READ_ON = re.compile(r"\bread (?:on )?(\d{4}-\d{2}-\d{2})\b")
 
 
 def fields(key: str) -> dict[str, str]:
@@ -33,7 +33,7 @@ def has_year(key: str) -> bool:
     read_on = READ_ON.search(f.get("verification", ""))
     # The reader sees the date it was read ("visited on ..."), and `urldate` says the same as the note.
     return bool(f.get("year")) or (entry.type == "misc" and bool(f.get("url")) and bool(read_on)
-                                   and f.get("urldate") == read_on.group(0).split()[-1])
+                                   and f.get("urldate") == read_on.group(1))
 
 
 def has_link(key: str) -> bool:

@@ -160,16 +160,20 @@ FOCUSED_RADIO = "document.activeElement.matches('.Quiz input[type=radio]')"
 FOCUSABLE = "document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]').length"
 
 
-def tab_to_next_quiz_question(page):
-    """Press Tab until a self-check answer has the focus; a radio group is one tab stop, entered at its first answer.
-    One press per focusable element is enough to pass them all (a chapter's citations are links: precautions had
-    453 before its self-check, past the fixed 400 this used to allow)."""
-    limit = page.evaluate(FOCUSABLE) + 1
+def tab_until(page, focused: str, limit: int | None = None) -> None:
+    """Press Tab until the script ``focused`` is true of the focused element; by default one press per focusable
+    element, enough to pass them all (a chapter's citations are links: precautions had 453 before its self-check)."""
+    limit = limit if limit is not None else page.evaluate(FOCUSABLE) + 1
     for _ in range(limit):
         page.keyboard.press("Tab")
-        if page.evaluate(FOCUSED_RADIO):
+        if page.evaluate(focused):
             return
-    raise AssertionError(f"no self-check answer reached with {limit} presses of Tab")
+    raise AssertionError(f"{focused} not reached with {limit} presses of Tab")
+
+
+def tab_to_next_quiz_question(page):
+    """Press Tab until a self-check answer has the focus; a radio group is one tab stop, entered at its first answer."""
+    tab_until(page, FOCUSED_RADIO)
 
 
 SKIP_LINK_FOCUSED = "document.activeElement.matches('a.skip-to-self-check')"
@@ -183,20 +187,12 @@ def test_a_keyboard_user_skips_from_the_top_of_a_chapter_to_its_self_check(brows
     try:
         skip = page.locator("a.skip-to-self-check")
         assert skip.bounding_box()["width"] <= 1, "the skip link shows before it has the focus"
-        presses, limit = 0, page.evaluate(FOCUSABLE)
-        while not page.evaluate(SKIP_LINK_FOCUSED):
-            page.keyboard.press("Tab")
-            presses += 1
-            assert presses <= limit, "Tab never reached the skip link"
+        tab_until(page, SKIP_LINK_FOCUSED)
         assert skip.bounding_box()["width"] > 1, "the focused skip link stays out of sight"
         assert page.evaluate("document.querySelector('article a[href]').matches('.skip-to-self-check')"), \
             "a link of the chapter comes before the skip link"
         page.keyboard.press("Enter")
-        after = 0
-        while not page.evaluate(FOCUSED_RADIO):
-            page.keyboard.press("Tab")
-            after += 1
-            assert after <= 5, "the first answer is not right after the self-check heading"
+        tab_until(page, FOCUSED_RADIO, limit=5)  # the first answer is right after the self-check heading
         assert page.problems == []
     finally:
         context.close()
