@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from massage_course.hub.local_lab import NEWS_PLUGIN, addresses, free_port, start_jupyterlab
 from massage_course.lessons.session_planner import PlanExercise
@@ -229,6 +230,20 @@ def choice_answers(notebook: Path) -> dict[str, str]:
             if (item := cell.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix("-answer")) in key}
 
 
+def save_until_saved(page, unsaved, presses: int = 4) -> None:
+    """Ctrl+S until the tab is no longer marked unsaved, as a trainee would press it again. A change JupyterLab makes
+    to the notebook just after a save (seen once in CI on 2 cores: the save went through, its checkpoint was listed,
+    and the tab stayed unsaved for the full 60 s) marks it unsaved again and only a new save clears it."""
+    for _ in range(presses):
+        page.keyboard.press("Control+s")
+        try:
+            unsaved.wait_for(state="detached", timeout=30_000)  # saved: JupyterLab has the server's answer
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the notebook stayed unsaved after {presses} presses of Ctrl+S")
+
+
 def test_trainee_fetches_answers_and_submits_the_quiz_through_the_exchange(labs, open_lab):
     lab, exchange = labs["trainee"], labs["exchange"]
     page = open_lab(lab, "/lab?reset")  # a fresh workspace: not the notebook of the test before
@@ -257,8 +272,7 @@ def test_trainee_fetches_answers_and_submits_the_quiz_through_the_exchange(labs,
     page.keyboard.type(typed)
     unsaved = page.locator(".lm-TabBar-tab.jp-mod-dirty", has_text=f"{QUIZ}.ipynb")
     unsaved.wait_for()
-    page.keyboard.press("Control+s")
-    unsaved.wait_for(state="detached")  # saved: JupyterLab has the server's answer, the file is written
+    save_until_saved(page, unsaved)
     assert choice_answers(on_disk)[item] == typed, "Ctrl+S did not save the typed answer"
 
     menu(page, "Nbgrader").get_by_role("menuitem", name="Assignment List").click()
