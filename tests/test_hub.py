@@ -388,6 +388,26 @@ def test_an_account_cannot_be_claimed_without_its_own_one_time_sign_up_code(coho
     assert sign_in(the_hub, owner, "a new long password", new[owner]).status_code == 302
 
 
+def test_guessing_a_password_pauses_that_accounts_sign_in_and_no_one_elses(cohort):
+    """A trainee who scripts guesses at someone's password (an instructor's opens every answer key) gets five tries,
+    then that account's sign-in pauses, even for the right password; a person who mistypes a few times is not
+    paused, and other accounts sign in as usual."""
+    the_hub = cohort
+    target, bystander = TRAINEES[0], TRAINEES[1]
+    codes = sign_up.reissue(the_hub.state / "hub", [target, bystander])
+    for name in (target, bystander):
+        assert sign_in(the_hub, name, "the right long password", codes[name]).status_code == 302
+    for guess in range(sign_up.FAILED_SIGN_INS_ALLOWED - 1):
+        refused = sign_in(the_hub, target, f"guess number {guess}")
+        assert refused.status_code == 403 and "paused" not in refused.text
+    assert sign_in(the_hub, target, "the right long password").status_code == 302  # a success starts the count again
+    for guess in range(sign_up.FAILED_SIGN_INS_ALLOWED):
+        assert sign_in(the_hub, target, f"another guess {guess}").status_code == 403
+    paused = sign_in(the_hub, target, "the right long password")
+    assert paused.status_code == 403 and "paused" in paused.text and "ask your instructor" in paused.text
+    assert sign_in(the_hub, bystander, "the right long password").status_code == 302
+
+
 def test_trainees_servers_never_get_the_gradebook_address(cohort):
     the_hub = cohort
     for user in (*TRAINEES, INSTRUCTOR):

@@ -8,8 +8,15 @@ password is reset by issuing a new code (``massage-course hub-codes NAME``), whi
 
 Codes are stored only as scrypt digests with a salt, in a root-only file in the hub's state folder: reading the file
 gives nobody a code. A code is 16 letters and digits from an alphabet without look-alikes (31**16, about 2**79), so
-guessing one through the login form is hopeless. For hospital deployments, single sign-on replaces all of this
-(deploy/OPERATIONS.md, "Authentication in production").
+guessing one through the login form is hopeless. A password is another matter: it is the person's choice, and the
+login form would check as many guesses as a script sends (about four a second, at bcrypt's cost). So after
+``FAILED_SIGN_INS_ALLOWED`` failed sign-ins in a row (within ``PAUSE_MINUTES`` minutes of each other), an account's
+sign-in is paused for ``PAUSE_MINUTES`` minutes: no password or code is checked, and the form says why. That caps a guesser at about 480 tries a day per account.
+The pause is per account, not per address, because the address a request claims to come from can be forged through
+the proxy; the price is that someone who keeps typing wrong passwords for another person's name keeps that person
+waiting, which the hub's log shows (a warning with the name). The counts live in the hub's memory: a restart clears
+them. For hospital deployments, single sign-on replaces all of this (deploy/OPERATIONS.md, "Authentication in
+production").
 """
 
 from __future__ import annotations
@@ -24,11 +31,13 @@ import time
 from pathlib import Path
 
 from firstuseauthenticator import FirstUseAuthenticator
-from traitlets import Unicode, default
+from traitlets import Integer, Unicode, default
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or copied from paper without doubt
 CODE_LENGTH = 16
 VALID_DAYS = 14
+FAILED_SIGN_INS_ALLOWED = 5  # a person who mistypes twice or three times is never paused
+PAUSE_MINUTES = 15
 CODES_FILE = "sign-up-codes.json"
 PASSWORDS_FILE = "passwords.dbm"
 
@@ -149,10 +158,43 @@ class SignUpCodeAuthenticator(FirstUseAuthenticator):
     def _code_prompt(self):
         return "Sign-up code (first sign-in only; leave empty afterwards):"
 
+    failed_sign_ins_allowed = Integer(FAILED_SIGN_INS_ALLOWED, config=True,
+                                      help="Failed sign-ins in a row after which an account's sign-in pauses")
+    pause_minutes = Integer(PAUSE_MINUTES, config=True, help="How long a paused account's sign-in stays paused")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # roster names only (others are turned away before counting), so both stay as small as the roster
+        self._failures: dict[str, list[float]] = {}  # times of an account's failed sign-ins since its last success
+        self._paused_until: dict[str, float] = {}
+
     async def authenticate(self, handler, data):
         name = self.normalize_username(data.get("username", ""))
         if not name or not self._user_exists(name):
             return None
+        now = time.monotonic()
+        if self._paused_until.get(name, 0) > now:
+            wait = max(1, round((self._paused_until[name] - now) / 60))
+            handler.custom_login_error = (
+                f"Too many failed sign-ins for this account, so its sign-in is paused. Try again in about {wait} "
+                "minutes, or ask your instructor.")
+            return None
+        # nothing below suspends (the password check is synchronous): no parallel request slips between check and count
+        signed_in = await self._check(handler, data, name)
+        if signed_in:
+            self._failures.pop(name, None)
+            return signed_in
+        failures = [t for t in self._failures.get(name, []) if now - t < self.pause_minutes * 60] + [now]
+        self._failures[name] = failures
+        if len(failures) >= self.failed_sign_ins_allowed:
+            self._paused_until[name] = now + self.pause_minutes * 60
+            self._failures.pop(name)
+            self.log.warning("Sign-in for %s paused for %d minutes after %d failed attempts (the last from %s)",
+                             name, self.pause_minutes, len(failures), handler.request.remote_ip)
+        return None
+
+    async def _check(self, handler, data, name):
+        """The sign-in itself: the password, or for an account without one, the sign-up code and a new password."""
         if has_password(self.dbm_path, name):
             return await super().authenticate(handler, data)  # the code field is ignored from now on
         book = CodeBook(self.codes_path)
