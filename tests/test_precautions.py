@@ -53,6 +53,8 @@ def entry_for(condition: dict) -> dict:
     if name == "femoral_puncture":
         return {"side": "right", "hours_ago": condition.get("hours_ago_below", 200) - 1,
                 "sheath_in_place": condition.get("sheath_in_place", False)}
+    if name == "radial_puncture":
+        return {"side": "left", "hours_ago": condition.get("hours_ago_below", 200) - 1}
     raise AssertionError(f"no entry for {name}")
 
 
@@ -124,6 +126,7 @@ def test_an_empty_chart_gets_the_baseline_and_nothing_else():
     {"platelets_per_uL": 120_000}, {"anticoagulant": True}, {"bleeding_disorder": True}, {"neutropenia": True},
     {"anc_per_uL": 900}, {"bone_metastases": ["lower_back"]}, {"chemotherapy_days_ago": 1},
     {"osteoporosis": True}, {"fragile_skin": True}, {"long_term_steroids": True}, {"neuropathy": ["left_foot"]},
+    {"antiplatelet": True}, {"inr_above_range": True},
 ])
 def test_frailty_keeps_the_whole_session_at_level_2_or_lighter(finding):
     assert plan_session(finding).max_pressure <= 2
@@ -192,6 +195,104 @@ def test_from_the_second_trimester_neither_prone_nor_supine(trimester):
     assert {"side_lying", "semi_reclined"} <= set(plan.allowed_positions())
 
 
+# --- Rule changes from the expert review (each fails on the rules before it) --------------------------------------
+
+LEG_PARTS = ("left_thigh", "left_calf", "left_foot", "right_thigh", "right_calf", "right_foot")
+
+
+@pytest.mark.parametrize("finding", [{"pregnancy_trimester": 1}, {"pregnancy_trimester": 2},
+                                     {"pregnancy_trimester": 3}, {"weeks_since_birth": 0},
+                                     {"weeks_since_birth": 13}])
+def test_in_pregnancy_and_for_13_weeks_after_birth_both_legs_are_kept_at_level_1_with_a_check(finding):
+    plan = plan_session(finding)
+    assert all(plan.cap(part) == 1 for part in LEG_PARTS) and plan.consult_care_team
+    assert "sutham2020" in {s for r in plan.reasons for s in r.sources}
+
+
+def test_from_14_weeks_after_birth_the_legs_are_no_longer_limited():
+    assert plan_session({"weeks_since_birth": 14}).cap("left_calf") == 3
+
+
+@pytest.mark.parametrize("trimester", [1, 2, 3])
+def test_the_sacrum_and_abdomen_stay_at_level_2_in_every_trimester(trimester):
+    plan = plan_session({"pregnancy_trimester": trimester})
+    assert plan.cap("sacrum") == 2 and plan.cap("abdomen") == 2
+
+
+@pytest.mark.parametrize("finding", ["unstable_fracture", "bone_metastases"])
+def test_a_broken_or_weakened_bone_keeps_the_joints_next_to_it_and_its_whole_limb_still(finding):
+    forearm = plan_session({finding: ["left_forearm"]})
+    assert {"left_shoulder", "left_upper_arm", "left_forearm", "left_hand"} <= set(forearm.no_joint_movement)
+    hip = plan_session({finding: ["left_hip"]})
+    assert {"left_hip", "left_thigh", "left_calf", "left_foot", "lower_back"} <= set(hip.no_joint_movement)
+    assert "right_thigh" not in hip.no_joint_movement
+
+
+def test_bone_metastases_cite_walton_for_level_1_when_stability_is_in_doubt():
+    plan = plan_session({"bone_metastases": ["left_thigh"]})
+    reason = next(r for r in plan.reasons if r.rule == "bone-metastases")
+    assert "walton2011" in reason.sources and "level 1 at most when in doubt" in reason.text
+    assert plan.cap("left_thigh") == 1 and plan.cap("left_hip") == 1
+
+
+def test_a_new_graft_keeps_the_joints_next_to_it_still():
+    plan = plan_session({"new_skin_graft": ["left_forearm"]})
+    assert {"left_upper_arm", "left_forearm", "left_hand"} <= set(plan.no_joint_movement)
+
+
+@pytest.mark.parametrize("hours", [0, 6, 12, 23])
+def test_a_groin_puncture_keeps_the_leg_alone_and_the_patient_as_positioned_for_the_first_day(hours):
+    plan = plan_session({"femoral_puncture": [{"side": "left", "hours_ago": hours, "sheath_in_place": False}]})
+    assert all(plan.cap(p) == AVOID for p in ("left_thigh", "left_calf", "left_foot"))
+    assert plan.stay_in_position and plan.consult_care_team and "left_thigh" in plan.no_joint_movement
+
+
+def test_a_wrist_puncture_leaves_that_arm_alone_for_a_day_and_the_wrist_unworked_for_three_days():
+    day_one = plan_session({"radial_puncture": [{"side": "right", "hours_ago": 2}]})
+    arm = ("right_shoulder", "right_upper_arm", "right_forearm", "right_hand")
+    assert all(day_one.cap(p) == AVOID for p in arm) and set(arm) <= set(day_one.no_joint_movement)
+    assert day_one.consult_care_team and day_one.cap("left_hand") == 3
+    day_two = plan_session({"radial_puncture": [{"side": "right", "hours_ago": 30}]})
+    assert day_two.cap("right_forearm") == AVOID and day_two.cap("right_hand") == AVOID
+    assert {"right_forearm", "right_hand"} <= set(day_two.no_joint_movement) and day_two.cap("right_shoulder") == 3
+    assert plan_session({"radial_puncture": [{"side": "right", "hours_ago": 72}]}).sites == {}
+
+
+def test_an_epidural_catheter_keeps_hands_off_the_back_and_rules_out_prone():
+    plan = plan_session({"epidural_catheter": True})
+    assert all(plan.cap(r) == AVOID for r in ("upper_back", "lower_back", "sacrum"))
+    assert "prone" in plan.avoid_positions and plan.consult_care_team
+
+
+def test_a_dialysis_catheter_rules_out_prone_like_other_central_lines():
+    plan = plan_session({"dialysis_access": [{"type": "catheter", "site": "neck"}]})
+    assert "prone" in plan.avoid_positions and plan.cap("neck") == AVOID
+
+
+@pytest.mark.parametrize("finding", ["antiplatelet", "inr_above_range"])
+def test_an_antiplatelet_drug_or_a_high_inr_keeps_the_session_at_level_2_with_a_check(finding):
+    plan = plan_session({finding: True})
+    assert plan.max_pressure == 2 and plan.consult_care_team
+
+
+@pytest.mark.parametrize("finding", ["hematoma", "varicose_veins", "medicine_patch", "injection_sites"])
+def test_bruises_varicose_veins_medicine_patches_and_injection_sites_are_avoided(finding):
+    plan = plan_session({finding: ["left_thigh"]})
+    assert plan.cap("left_thigh") == AVOID
+    assert plan_session({"medicine_patch": ["left_upper_arm"]}).cap("left_forearm") == 1  # the patch's margin
+
+
+def test_a_swollen_limb_is_kept_at_level_2():
+    plan = plan_session({"edema": ["left_leg"]})
+    assert all(plan.cap(p) == 2 for p in ("left_thigh", "left_calf", "left_foot")) and plan.cap("right_calf") == 3
+
+
+def test_chemotherapy_in_the_last_48_hours_asks_for_two_pairs_of_tested_gloves_and_a_gown():
+    plan = plan_session({"chemotherapy_days_ago": 1})
+    reason = next(r for r in plan.reasons if r.rule == "chemotherapy-48-hours")
+    assert {"gloves", "gown"} <= set(plan.ppe) and "two pairs of chemotherapy-tested gloves and a gown" in reason.text
+
+
 def test_a_plan_always_leaves_a_position_or_says_to_work_where_the_patient_lies():
     every = plan_session({"spinal_precautions": True, "pregnancy_trimester": 3, "nausea": True,
                           "femoral_puncture": [{"side": "left", "hours_ago": 1, "sheath_in_place": False}]})
@@ -258,6 +359,7 @@ FINDINGS = {
     "platelets_per_uL": st.integers(min_value=0, max_value=600_000),
     "anc_per_uL": st.integers(min_value=0, max_value=20_000),
     "temperature_c": st.floats(min_value=35, max_value=41, allow_nan=False),
+    "weeks_since_birth": st.integers(min_value=0, max_value=60),
     "chemotherapy_days_ago": st.integers(0, 60),
     "dvt": st.lists(st.fixed_dictionaries({"site": SITES, "status": st.sampled_from(["active", "suspected",
                                                                                       "history"])}), max_size=2),
@@ -275,6 +377,7 @@ FINDINGS = {
         ["posterior", "anterior", "unknown"])}), max_size=1),
     "femoral_puncture": st.lists(st.fixed_dictionaries({"side": SIDE, "hours_ago": st.integers(0, 300),
                                                         "sheath_in_place": st.booleans()}), max_size=1),
+    "radial_puncture": st.lists(st.fixed_dictionaries({"side": SIDE, "hours_ago": st.integers(0, 100)}), max_size=1),
 }
 
 
@@ -333,6 +436,12 @@ def test_adding_a_finding_never_makes_a_plan_less_careful(case):
         ({"lymphedema": ["left_forearm"]}, "chart.lymphedema[0]: 'left_forearm' is not allowed; choose one of: left_arm"),
         ({"isolation": ["reverse"]}, "chart.isolation[0]: 'reverse' is not allowed; choose one of: contact"),
         (["fever"], "chart: ['fever'] should be a mapping of fields"),
+        ({"weeks_since_birth": 5000}, "chart.weeks_since_birth: 5000 is not a possible value"),
+        ({"radial_puncture": [{"side": "up", "hours_ago": 2}]},
+         "chart.radial_puncture[0].side: 'up' is not allowed; choose one of: left, right"),
+        ({"radial_puncture": [{"side": "left"}]}, "chart.radial_puncture[0]: 'hours_ago' is a required property"),
+        ({"epidural_catheter": "yes"}, "chart.epidural_catheter: 'yes' should be true or false"),
+        ({"medicine_patch": ["left_wrist"]}, "chart.medicine_patch[0]: 'left_wrist' is not allowed"),
     ],
 )
 def test_bad_charts_get_a_message_naming_the_field_and_what_is_allowed(chart, message):
@@ -471,6 +580,7 @@ def test_plan_exercise_widget_checks_a_trainee_plan():
     shown = exercise.chart_view.children[exercise.chart_view.selected_index]
     assert "ten weeks pregnant" in shown.value
     exercise.level_2.value = ("sacrum", "abdomen")
+    exercise.level_1.value = ("left_thigh", "left_calf", "left_foot", "right_thigh", "right_calf", "right_foot")
     exercise.positions["prone"].value = True
     exercise.consult.value = True
     exercise.check_button.click()

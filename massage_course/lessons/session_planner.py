@@ -35,7 +35,11 @@ FINDING_WORDS = {
     "sternal_precautions": "sternal precautions", "hip_precautions": "hip precautions",
     "spinal_precautions": "spinal precautions", "femoral_puncture": "groin (femoral) puncture",
     "oxygen": "oxygen by", "osteoporosis": "osteoporosis", "fragile_skin": "fragile skin",
-    "long_term_steroids": "long-term steroids",
+    "long_term_steroids": "long-term steroids", "antiplatelet": "takes an antiplatelet drug (a blood thinner)",
+    "inr_above_range": "INR above the lab's range or the team's target", "epidural_catheter": "epidural catheter",
+    "medicine_patch": "medicine patch on", "injection_sites": "blood-thinner injection sites on",
+    "varicose_veins": "varicose veins on", "hematoma": "hematoma (large bruise) on",
+    "weeks_since_birth": "weeks since giving birth", "radial_puncture": "wrist (radial) puncture",
 }
 VERDICT_STYLE = {"matches": ("✔", "#1b5e20"), "safe, more restrictive than needed": ("◐", "#6d4c00"),
                  "unsafe": ("✖", "#b71c1c")}

@@ -28,18 +28,21 @@ BOOLEAN_FINDINGS = [
     "anticoagulant", "bleeding_disorder", "fever", "nausea", "mucositis", "lung_metastases", "fall_risk",
     "neutropenia", "new_chest_pain", "new_shortness_of_breath", "active_bleeding", "vasopressors",
     "uncontrolled_pain", "delirium", "unable_to_consent", "urinary_catheter", "telemetry", "sternal_precautions",
-    "spinal_precautions", "osteoporosis", "fragile_skin", "long_term_steroids",
+    "spinal_precautions", "osteoporosis", "fragile_skin", "long_term_steroids", "antiplatelet", "inr_above_range",
+    "epidural_catheter",
 ]
 SITE_LIST_FINDINGS = [
     "drains", "non_intact_skin", "radiation", "tumor", "bone_metastases", "new_skin_graft", "neuropathy",
-    "unstable_fracture", "implanted_hardware", "donor_site", "pressure_injury", "chest_tube",
+    "unstable_fracture", "implanted_hardware", "donor_site", "pressure_injury", "chest_tube", "medicine_patch",
+    "injection_sites", "varicose_veins", "hematoma",
 ]
 LIMB_FINDINGS = ["lymphedema", "edema", "new_limb_swelling", "scds", "limb_alert"]
 ISOLATION_TYPES = ["contact", "contact_enteric", "droplet", "airborne"]
 OXYGEN_TYPES = ["nasal_cannula", "mask"]
 SIDES = ["left", "right"]
 # Numbers a chart may hold: (smallest, largest possible). A value outside is a typing error, not a patient.
-NUMBER_FINDINGS = {"platelets_per_uL": (0, 10_000_000), "anc_per_uL": (0, 1_000_000), "temperature_c": (25, 45)}
+NUMBER_FINDINGS = {"platelets_per_uL": (0, 10_000_000), "anc_per_uL": (0, 1_000_000), "temperature_c": (25, 45),
+                   "weeks_since_birth": (0, 520)}
 TYPE_WORDS = {"number": "a number", "integer": "a whole number", "boolean": "true or false", "array": "a list",
               "object": "a mapping of fields", "string": "text"}
 
@@ -85,6 +88,7 @@ def chart_schema() -> dict:
         "femoral_puncture": _entries(["side", "hours_ago", "sheath_in_place"], side=side,
                                      hours_ago={"type": "integer", "minimum": 0},
                                      sheath_in_place={"type": "boolean"}),
+        "radial_puncture": _entries(["side", "hours_ago"], side=side, hours_ago={"type": "integer", "minimum": 0}),
     }
     properties |= {name: {"type": "number", "minimum": low, "maximum": high}
                    for name, (low, high) in NUMBER_FINDINGS.items()}

@@ -23,11 +23,15 @@ AVOID = 0  # a region's pressure cap: 0 = avoid, 1-5 = the most pressure-scale l
 EFFECTS = {"max_pressure", "sites", "site_scope", "avoid_positions", "stay_in_position", "no_joint_movement",
            "consult_care_team", "postpone", "who_to_ask", "ppe", "hand_hygiene", "products"}
 SCOPES = ("lesion", "lesion_and_margin", "whole_limb")
+# How far `no_joint_movement` reaches from the rule's sites: a scope above, or the lesion and its neighbouring regions,
+# each widened to its whole limb (a broken or weakened bone: the joints next to it and every joint that levers it).
+JOINT_SCOPES = SCOPES + ("whole_limb_and_margin",)
 PPE = ("gloves", "gown", "mask", "n95")
 CONDITIONS = ("is_true", "at_most", "below", "at_least", "between", "in", "listed")
 ENTRY_FILTERS = ("status", "type", "approach", "sheath_in_place", "days_ago_below", "hours_ago_below")
 # Tokens a rule's `sites` or `no_joint_movement` may use for the region of each matching chart entry.
-SIDE_TOKENS = {"$side_leg": "leg", "$side_arm": "arm", "$side_shoulder": "shoulder", "$side_groin": "groin"}
+SIDE_TOKENS = {"$side_leg": "leg", "$side_arm": "arm", "$side_shoulder": "shoulder", "$side_groin": "groin",
+               "$side_forearm": "forearm", "$side_hand": "hand"}
 
 
 def cap_word(cap: int) -> str:
@@ -140,6 +144,9 @@ def _check_rule(entry: dict, where: str, positions: set[str], fields: dict) -> N
     require(bool(effects) and set(effects) <= EFFECTS, where, f"effects must be some of {sorted(EFFECTS)}")
     require(effects.get("sites") in (None, "avoid", 1, 2, 3, 4), where, "sites must be avoid or a level 1-4")
     require(effects.get("site_scope", "lesion") in SCOPES, where, f"site_scope must be one of {SCOPES}")
+    joints = effects.get("no_joint_movement", [])
+    require(joints in JOINT_SCOPES or (isinstance(joints, list) and all(isinstance(j, str) for j in joints)), where,
+            f"no_joint_movement must be one of {JOINT_SCOPES} or a list of regions and tokens")
     require(set(effects.get("avoid_positions", [])) <= positions, where, "unknown position")
     require(set(effects.get("ppe", [])) <= set(PPE), where, f"ppe must be some of {PPE}")
     require(effects.get("hand_hygiene") in (None, "soap_and_water"), where, "hand_hygiene: soap_and_water")
@@ -242,6 +249,18 @@ def _in_scope(sites: list[str], scope: str) -> tuple[list[str], list[str]]:
     return sorted(set(core)), sorted(set(margin))
 
 
+def _joint_regions(spec: Any, rule: Rule, entries: list) -> list[str]:
+    """The regions whose joints a rule keeps still: a scope around the rule's own sites, or named regions/tokens."""
+    if spec not in JOINT_SCOPES:
+        return _in_scope(_resolve(spec, entries), "lesion")[0]
+    sites = _resolve(rule.sites, entries)
+    if spec == "whole_limb_and_margin":
+        near = [r for part in _in_scope(sites, "lesion_and_margin") for r in part]
+        return _in_scope(near, "whole_limb")[0]
+    core, margin = _in_scope(sites, spec)
+    return sorted(set(core) | set(margin))
+
+
 # --- The plan -----------------------------------------------------------------------------------------------------------
 
 def plan_session(chart: dict | None) -> SessionPlan:
@@ -264,9 +283,7 @@ def plan_session(chart: dict | None) -> SessionPlan:
                 plan.sites[region] = min(plan.sites.get(region, 5), region_cap)
             touched = core + margin
         if "no_joint_movement" in effects:
-            spec = effects["no_joint_movement"]
-            sites = _resolve(rule.sites, entries) if spec in ("lesion", "whole_limb") else _resolve(spec, entries)
-            joints, _ = _in_scope(sites, "whole_limb" if spec == "whole_limb" else "lesion")
+            joints = _joint_regions(effects["no_joint_movement"], rule, entries)
             plan.no_joint_movement = sorted(set(plan.no_joint_movement) | set(joints))
             touched = sorted(set(touched) | set(joints))
         plan.max_pressure = min(plan.max_pressure, effects.get("max_pressure", 5))
