@@ -55,6 +55,8 @@ def entry_for(condition: dict) -> dict:
                 "sheath_in_place": condition.get("sheath_in_place", False)}
     if name == "radial_puncture":
         return {"side": "left", "hours_ago": condition.get("hours_ago_below", 200) - 1}
+    if name == "joint_replacement":
+        return {"type": "knee", "side": "left", "days_ago": condition.get("days_ago_below", 401) - 1}
     raise AssertionError(f"no entry for {name}")
 
 
@@ -347,6 +349,29 @@ def test_neighbouring_regions_are_neighbours_both_ways():
                 assert key in neighbours(other), (key, other)
 
 
+# --- After the expert review (chunk "charts": F2, F3) -------------------------------------------------------------
+
+@pytest.mark.parametrize("joint", ["hip", "knee"])
+def test_in_the_first_10_days_after_a_joint_replacement_the_operated_leg_is_left_alone_with_a_check(joint):
+    plan = plan_session({"joint_replacement": [{"type": joint, "side": "left", "days_ago": 2}]})
+    assert all(plan.cap(r) == AVOID for r in ("left_thigh", "left_calf", "left_foot"))
+    assert all(plan.cap(r) == 3 for r in ("right_thigh", "right_calf", "right_foot"))
+    assert plan.consult_care_team
+    assert {"stoptheclot_joint", "arthritis_ca_clots"} <= {s for r in plan.reasons for s in r.sources}
+    for day in (0, 10):
+        assert plan_session({"joint_replacement": [{"type": joint, "side": "right", "days_ago": day}]}).cap(
+            "right_calf") == AVOID
+    later = plan_session({"joint_replacement": [{"type": joint, "side": "right", "days_ago": 11}]})
+    assert later.cap("right_calf") == 3 and not later.consult_care_team
+
+
+def test_an_unstable_fracture_means_no_turning_or_sitting_up_and_working_where_the_patient_lies():
+    plan = plan_session({"unstable_fracture": ["left_hip"]})
+    assert {"prone", "side_lying", "seated"} <= set(plan.avoid_positions)
+    assert plan.stay_in_position and plan.works_where_the_patient_lies()
+    assert "ccrp2020_mobilization" in {s for r in plan.reasons if r.rule == "unstable-fracture" for s in r.sources}
+
+
 # --- The conservative property, over every field -------------------------------------------------------------------
 
 SITES = st.sampled_from(["abdomen", "chest", "left_forearm", "right_calf", "left_leg", "right_arm", "sacrum", "face"])
@@ -378,6 +403,8 @@ FINDINGS = {
     "femoral_puncture": st.lists(st.fixed_dictionaries({"side": SIDE, "hours_ago": st.integers(0, 300),
                                                         "sheath_in_place": st.booleans()}), max_size=1),
     "radial_puncture": st.lists(st.fixed_dictionaries({"side": SIDE, "hours_ago": st.integers(0, 100)}), max_size=1),
+    "joint_replacement": st.lists(st.fixed_dictionaries({"type": st.sampled_from(["hip", "knee"]), "side": SIDE,
+                                                         "days_ago": st.integers(0, 60)}), max_size=2),
 }
 
 
@@ -442,6 +469,10 @@ def test_adding_a_finding_never_makes_a_plan_less_careful(case):
         ({"radial_puncture": [{"side": "left"}]}, "chart.radial_puncture[0]: 'hours_ago' is a required property"),
         ({"epidural_catheter": "yes"}, "chart.epidural_catheter: 'yes' should be true or false"),
         ({"medicine_patch": ["left_wrist"]}, "chart.medicine_patch[0]: 'left_wrist' is not allowed"),
+        ({"joint_replacement": [{"type": "shoulder", "side": "left", "days_ago": 2}]},
+         "chart.joint_replacement[0].type: 'shoulder' is not allowed; choose one of: hip, knee"),
+        ({"joint_replacement": [{"type": "hip", "side": "left"}]},
+         "chart.joint_replacement[0]: 'days_ago' is a required property"),
     ],
 )
 def test_bad_charts_get_a_message_naming_the_field_and_what_is_allowed(chart, message):

@@ -40,6 +40,7 @@ FINDING_WORDS = {
     "medicine_patch": "medicine patch on", "injection_sites": "blood-thinner injection sites on",
     "varicose_veins": "varicose veins on", "hematoma": "hematoma (large bruise) on",
     "weeks_since_birth": "weeks since giving birth", "radial_puncture": "wrist (radial) puncture",
+    "joint_replacement": "joint replacement",
 }
 VERDICT_STYLE = {"matches": ("✔", "#1b5e20"), "safe, more restrictive than needed": ("◐", "#6d4c00"),
                  "unsafe": ("✖", "#b71c1c")}

@@ -39,6 +39,7 @@ SITE_LIST_FINDINGS = [
 LIMB_FINDINGS = ["lymphedema", "edema", "new_limb_swelling", "scds", "limb_alert"]
 ISOLATION_TYPES = ["contact", "contact_enteric", "droplet", "airborne"]
 OXYGEN_TYPES = ["nasal_cannula", "mask"]
+JOINT_REPLACEMENT_TYPES = ["hip", "knee"]
 SIDES = ["left", "right"]
 # Numbers a chart may hold: (smallest, largest possible). A value outside is a typing error, not a patient.
 NUMBER_FINDINGS = {"platelets_per_uL": (0, 10_000_000), "anc_per_uL": (0, 1_000_000), "temperature_c": (25, 45),
@@ -89,6 +90,8 @@ def chart_schema() -> dict:
                                      hours_ago={"type": "integer", "minimum": 0},
                                      sheath_in_place={"type": "boolean"}),
         "radial_puncture": _entries(["side", "hours_ago"], side=side, hours_ago={"type": "integer", "minimum": 0}),
+        "joint_replacement": _entries(["type", "side", "days_ago"], type={"enum": JOINT_REPLACEMENT_TYPES}, side=side,
+                                      days_ago=days),
     }
     properties |= {name: {"type": "number", "minimum": low, "maximum": high}
                    for name, (low, high) in NUMBER_FINDINGS.items()}
