@@ -340,6 +340,17 @@ def test_limb_groups_and_node_sites_name_the_regions_a_therapist_touches():
     assert "left_arm" not in plan.sites
 
 
+def test_after_axillary_nodes_are_removed_the_chest_and_upper_back_are_kept_light_as_well_as_the_arm():
+    plan = plan_session({"lymph_nodes_removed": ["left_axilla"]})
+    for region in ("left_axilla", "left_shoulder", "left_upper_arm", "left_forearm", "left_hand", "chest",
+                   "upper_back"):
+        assert plan.cap(region) <= 2, region
+    assert "right_upper_arm" not in plan.sites
+    groin = plan_session({"lymph_nodes_removed": ["right_groin"]})
+    assert {"right_groin", "right_thigh", "right_calf", "right_foot"} <= set(groin.sites)
+    assert "chest" not in groin.sites and "upper_back" not in groin.sites
+
+
 def test_neighbouring_regions_are_neighbours_both_ways():
     for key in regions():
         if not regions()[key].parts:

@@ -219,7 +219,7 @@ def _resolve(tokens: Any, entries: list) -> list[str]:
     """Region keys for a rule's site tokens and the chart entries it matched."""
     if tokens == "node_site_and_limb":
         limbs = rule_book()[0]["node_site_limbs"]
-        return [s for site in entries for s in (site, limbs[site])]
+        return [s for site in entries for s in (site, *limbs[site])]
     if tokens is None:  # the entries' own sites
         return [e if isinstance(e, str) else e["site"] for e in entries if isinstance(e, str) or "site" in e]
     found = []
