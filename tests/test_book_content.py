@@ -245,6 +245,7 @@ RETIRED = {
     r"only\s+within\s+the\s+range\s+the\s+patient\s+uses\s+comfortably": "sternal precautions: the shoulder is not moved",
     r"first\s+hours\s+\(about\s+6\)": "the groin rule lasts while bed rest lasts, not by the clock",
     r"CPR\s+only\s+if\s+you\s+are\s+trained": "untrained rescuers give compression-only CPR",
+    r"not\s+say\s+which\s+areas|lifelong\s+risk\s+but\s+not\s+the\s+areas": "after axillary nodes: arm, hand, breast, torso",
 }
 
 
