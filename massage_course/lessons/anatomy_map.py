@@ -191,7 +191,7 @@ def muscle_self_check(count: int = 6, seed: int = 2026) -> list[dict]:
             })
         else:
             right = muscle.regions[0]
-            wrong = rng.sample(sorted(base_region_keys() - set(muscle.regions)), 3)
+            wrong = rng.sample(sorted(base_region_keys() - set(muscle.regions) - set(muscle.also_placed_in)), 3)
             options = [right] + wrong
             rng.shuffle(options)
             questions.append({

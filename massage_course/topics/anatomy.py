@@ -40,6 +40,9 @@ class Muscle:
     notes: str | None
     source: str
     source_address: str
+    # Regions a source also places the muscle in (the quadratus lumborum in the posterior abdominal wall): never offered
+    # as a wrong answer when the map asks where the muscle is.
+    also_placed_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ def muscles() -> tuple[Muscle, ...]:
         require(bool(entry.get("regions")) and set(entry["regions"]) <= known, m_where,
                 f"regions must be course region keys; unknown: {sorted(set(entry.get('regions') or []) - known)}")
         require(bool(entry.get("source")) and bool(entry.get("source_address")), m_where, "needs its source")
+        require(set(entry.get("also_placed_in") or []) <= known, m_where, "also_placed_in must be course region keys")
         checked = entry.get("checked") or {}
         for field in ("origin", "insertion", "innervation"):
             # A value that no source gave must not be there: only nulls may be unchecked.
@@ -128,6 +132,7 @@ def muscles() -> tuple[Muscle, ...]:
             name=entry["name"], regions=tuple(entry["regions"]), origin=entry.get("origin"),
             insertion=entry.get("insertion"), action=entry["action"], innervation=entry.get("innervation"),
             checked=checked, notes=entry.get("notes"), source=entry["source"], source_address=entry["source_address"],
+            also_placed_in=tuple(entry.get("also_placed_in") or ()),
         ))
     names = [m.name for m in found]
     require(len(names) == len(set(names)), where, "a muscle is listed twice")
