@@ -126,7 +126,7 @@ def test_body_map_is_live_in_jupyterlab(browser, jupyterlab):
     body_map.locator("[data-region='right_thigh']").first.click()
     panel = body_map.locator(".region-panel[data-region='right_thigh']")
     panel.wait_for(state="visible")
-    assert "Foley catheter bag" in panel.inner_text()
+    assert "Foley catheter and bag" in panel.inner_text()
     context.close()
 
 
