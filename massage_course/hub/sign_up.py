@@ -11,12 +11,12 @@ gives nobody a code. A code is 16 letters and digits from an alphabet without lo
 guessing one through the login form is hopeless. A password is another matter: it is the person's choice, and the
 login form would check as many guesses as a script sends (about four a second, at bcrypt's cost). So after
 ``FAILED_SIGN_INS_ALLOWED`` failed sign-ins in a row (within ``PAUSE_MINUTES`` minutes of each other), an account's
-sign-in is paused for ``PAUSE_MINUTES`` minutes: no password or code is checked, and the form says why. That caps a guesser at about 480 tries a day per account.
-The pause is per account, not per address, because the address a request claims to come from can be forged through
-the proxy; the price is that someone who keeps typing wrong passwords for another person's name keeps that person
-waiting, which the hub's log shows (a warning with the name). The counts live in the hub's memory: a restart clears
-them. For hospital deployments, single sign-on replaces all of this (deploy/OPERATIONS.md, "Authentication in
-production").
+sign-in is paused for ``PAUSE_MINUTES`` minutes: no password or code is checked, and the form says why. That caps a
+guesser at about 480 tries a day per account. The pause is per account, not per address, because the address a
+request claims to come from can be forged through the proxy; the price is that someone who keeps typing wrong
+passwords for another person's name keeps that person waiting, which the hub's log shows (a warning with the name).
+The counts live in the hub's memory: a restart clears them. For hospital deployments, single sign-on replaces all
+of this (deploy/OPERATIONS.md, "Authentication in production").
 """
 
 from __future__ import annotations
